@@ -1,0 +1,111 @@
+"""The single table of who may open which screen and run which action.
+
+Routes are keyed by URL name (with namespace). A route missing from this table is refused
+for everyone and fails the role-matrix test, so a new screen cannot ship unclassified.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+
+class Role:
+    OPS = "ops"
+    FINANCE = "finance"
+    CX = "cx"
+    ADMIN = "admin"
+
+
+ROLES: tuple[str, ...] = (Role.OPS, Role.FINANCE, Role.CX, Role.ADMIN)
+
+PUBLIC = frozenset({"public"})  # no login needed (the login page itself)
+SIGNED_IN = frozenset({"signed_in"})  # any logged-in user, even one with no role yet
+STAFF = frozenset(ROLES)  # any of the four roles
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+# URL name -> the roles that may open it. Admin is listed explicitly where admins may open
+# another team's screen (DESIGN §5: admin sees all exceptions).
+ROUTES: dict[str, frozenset[str]] = {
+    "accounts:login": PUBLIC,
+    "accounts:logout": SIGNED_IN,
+    "accounts:password_change": SIGNED_IN,
+    "accounts:password_change_done": SIGNED_IN,
+    "home": SIGNED_IN,
+    "ops:exception_list": roles(Role.OPS, Role.ADMIN),
+    "finance:reconciliation_index": roles(Role.FINANCE, Role.ADMIN),
+    "cx:order_lookup": roles(Role.CX, Role.ADMIN),
+    "health:dashboard": STAFF,
+}
+
+# Whole namespaces whose views do their own checks on top (Django admin checks is_staff).
+NAMESPACES: dict[str, frozenset[str]] = {
+    "admin": roles(Role.ADMIN),
+}
+
+# Actions (state changes) -> the roles that may run them. Services and views check these.
+ACTIONS: dict[str, frozenset[str]] = {}
+
+
+@dataclass(frozen=True)
+class NavItem:
+    route: str
+    label: str
+
+
+# Navigation, in display order; each user sees the items their roles may open.
+NAVIGATION: tuple[NavItem, ...] = (
+    NavItem("ops:exception_list", "Exceptions"),
+    NavItem("finance:reconciliation_index", "Reconciliation"),
+    NavItem("cx:order_lookup", "Order lookup"),
+    NavItem("health:dashboard", "Health"),
+)
+
+
+def user_roles(user: AbstractBaseUser | AnonymousUser) -> frozenset[str]:
+    """The roles a user holds: their groups, and admin for superusers."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_desk_roles", None)
+    if cached is not None:
+        return cached
+    names = set(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
+    if user.is_superuser:
+        names.add(Role.ADMIN)
+    result = frozenset(names)
+    user._desk_roles = result
+    return result
+
+
+def rule_for(url_name: str | None, namespaces: Iterable[str]) -> frozenset[str] | None:
+    """The access rule for a resolved route, or None when it is unclassified."""
+    if url_name and url_name in ROUTES:
+        return ROUTES[url_name]
+    for namespace in namespaces:
+        if namespace in NAMESPACES:
+            return NAMESPACES[namespace]
+    return None
+
+
+def allows(rule: frozenset[str], user: AbstractBaseUser | AnonymousUser) -> bool:
+    if rule == PUBLIC:
+        return True
+    if not user.is_authenticated:
+        return False
+    if rule == SIGNED_IN:
+        return True
+    return bool(rule & user_roles(user))
+
+
+def can_open(user: AbstractBaseUser | AnonymousUser, route: str) -> bool:
+    rule = ROUTES.get(route)
+    return rule is not None and allows(rule, user)
+
+
+def can_act(user: AbstractBaseUser | AnonymousUser, action: str) -> bool:
+    rule = ACTIONS.get(action)
+    return rule is not None and allows(rule, user)

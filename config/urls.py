@@ -1,0 +1,18 @@
+"""URL map. Every named route must be classified in accounts/roles.py."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from accounts import views as account_views
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("ops/", include("exceptions_app.urls")),
+    path("finance/", include("reconciliation.urls")),
+    path("cx/", include("integration.cx_urls")),
+    path("health/", include("integration.health_urls")),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "accounts.views.forbidden"

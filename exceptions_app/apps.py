@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ExceptionsAppConfig(AppConfig):
+    name = "exceptions_app"
+    verbose_name = "Exceptions"

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from integration import views
+
+app_name = "cx"
+
+urlpatterns = [
+    path("orders/", views.order_lookup, name="order_lookup"),
+]

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from integration import views
+
+app_name = "health"
+
+urlpatterns = [
+    path("", views.health_dashboard, name="dashboard"),
+]
