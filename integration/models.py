@@ -1,0 +1,243 @@
+"""The mirror of what Magento and the ERP reported, the mappings between them, and sync runs.
+
+Mirror rows snapshot what the source said (amounts as Decimal, the raw payload kept) so a
+later check can compare, and a person can see exactly what arrived.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+MONEY = {"max_digits": 20, "decimal_places": 4}
+QTY = {"max_digits": 14, "decimal_places": 4}
+
+
+class OrderErpStatus(models.TextChoices):
+    NEW = "new", "Not yet validated"
+    HELD = "held", "Held by an exception"
+    POSTED = "posted", "In the ERP"
+    FAILED = "failed", "ERP rejected it"
+    SKIPPED = "skipped", "Not for the ERP (unpaid or cancelled)"
+
+
+class Order(models.Model):
+    """A Magento order as last pulled (sales-data-order-interface)."""
+
+    entity_id = models.PositiveBigIntegerField(unique=True)
+    increment_id = models.CharField(max_length=50, unique=True)
+    store_id = models.PositiveIntegerField(default=1)
+    state = models.CharField(max_length=32)
+    status = models.CharField(max_length=64)
+    customer_email = models.EmailField(max_length=254, blank=True)
+    customer_firstname = models.CharField(max_length=255, blank=True)
+    customer_lastname = models.CharField(max_length=255, blank=True)
+    currency_code = models.CharField(max_length=3)
+    subtotal = models.DecimalField(**MONEY)
+    discount_amount = models.DecimalField(**MONEY, default=0)
+    shipping_amount = models.DecimalField(**MONEY, default=0)
+    shipping_tax_amount = models.DecimalField(**MONEY, default=0)
+    tax_amount = models.DecimalField(**MONEY, default=0)
+    grand_total = models.DecimalField(**MONEY)
+    total_paid = models.DecimalField(**MONEY, null=True, blank=True)
+    payment_method = models.CharField(max_length=64, blank=True)
+    shipping_method = models.CharField(
+        max_length=128, blank=True, help_text="Magento's <carrier_code>_<method_code>"
+    )
+    shipping_description = models.CharField(max_length=255, blank=True)
+    magento_created_at = models.DateTimeField()
+    magento_updated_at = models.DateTimeField(db_index=True)
+    payload = models.JSONField(help_text="The order exactly as Magento last sent it")
+    erp_status = models.CharField(
+        max_length=16, choices=OrderErpStatus.choices, default=OrderErpStatus.NEW, db_index=True
+    )
+    erp_sale_id = models.CharField(max_length=64, blank=True)
+    erp_posted_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_pulled_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["customer_email"]),
+            models.Index(fields=["customer_lastname", "customer_firstname"]),
+            models.Index(fields=["erp_status", "magento_created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.increment_id}"
+
+    @property
+    def customer_name(self) -> str:
+        return f"{self.customer_firstname} {self.customer_lastname}".strip()
+
+
+class OrderLine(models.Model):
+    """One Magento order item (parents and children both, as Magento lists them)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    item_id = models.PositiveBigIntegerField()
+    parent_item_id = models.PositiveBigIntegerField(null=True, blank=True)
+    sku = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    product_type = models.CharField(max_length=32)
+    qty_ordered = models.DecimalField(**QTY)
+    qty_shipped = models.DecimalField(**QTY, default=0)
+    price = models.DecimalField(**MONEY, default=0)
+    row_total = models.DecimalField(**MONEY, default=0)
+    tax_amount = models.DecimalField(**MONEY, default=0)
+    tax_percent = models.DecimalField(max_digits=7, decimal_places=4, default=0)
+    discount_amount = models.DecimalField(**MONEY, default=0)
+    row_total_incl_tax = models.DecimalField(**MONEY, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["order", "item_id"], name="order_line_item_unique")
+        ]
+        indexes = [models.Index(fields=["sku"])]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.sku} × {self.qty_ordered}"
+
+
+class AddressType(models.TextChoices):
+    BILLING = "billing", "Billing"
+    SHIPPING = "shipping", "Shipping"
+
+
+class OrderAddress(models.Model):
+    """An order address. `original` keeps what Magento sent when the desk corrects it."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="addresses")
+    address_type = models.CharField(max_length=16, choices=AddressType.choices)
+    firstname = models.CharField(max_length=255, blank=True)
+    lastname = models.CharField(max_length=255, blank=True)
+    company = models.CharField(max_length=255, blank=True)
+    street = models.JSONField(default=list, help_text="Street lines, as Magento's array")
+    city = models.CharField(max_length=255, blank=True)
+    region = models.CharField(max_length=255, blank=True)
+    postcode = models.CharField(max_length=32, blank=True)
+    country_id = models.CharField(max_length=2, blank=True)
+    telephone = models.CharField(max_length=64, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    original = models.JSONField(null=True, blank=True)
+    corrected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    corrected_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "address_type"], name="order_address_type_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["postcode"])]
+
+    def __str__(self) -> str:
+        return f"{self.order} {self.address_type}: {self.postcode}"
+
+
+class ErpItem(models.Model):
+    """An item of the ERP's item master as last read."""
+
+    code = models.CharField(max_length=255, unique=True)
+    erp_id = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=255, blank=True)
+    active = models.BooleanField(default=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.code if self.active else f"{self.code} (inactive)"
+
+
+class SkuMapping(models.Model):
+    """Magento SKU → ERP item code, for catalogues whose codes differ."""
+
+    magento_sku = models.CharField(max_length=255, unique=True)
+    erp_item_code = models.CharField(max_length=255)
+    note = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.magento_sku} → {self.erp_item_code}"
+
+
+class CarrierMapping(models.Model):
+    """Magento shipping method (`carrier_method`) → courier and service in the ERP."""
+
+    magento_method = models.CharField(max_length=128, unique=True)
+    courier = models.CharField(max_length=128, help_text="ERP carrier, e.g. Royal Mail")
+    service = models.CharField(max_length=128, help_text="Service, e.g. Tracked 24")
+    erp_carrier_id = models.CharField(max_length=64, blank=True)
+    note = models.CharField(max_length=255, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.magento_method} → {self.courier} {self.service}"
+
+
+class Flow(models.TextChoices):
+    ORDERS_IN = "orders_in", "Orders in"
+    ORDERS_OUT = "orders_out", "Orders out"
+    STOCK = "stock", "Stock out"
+    SHIPMENTS = "shipments", "Shipments back"
+    FINANCE = "finance", "Finance postings"
+    CHECKS = "checks", "Drift checks"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", "Running"
+    SUCCEEDED = "succeeded", "Succeeded"
+    PARTIAL = "partial", "Finished with failures"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped (another run held the lock)"
+
+
+class System(models.TextChoices):
+    MAGENTO = "magento", "Magento"
+    INTEGRATION = "integration", "Integration layer"
+    ERP = "erp", "ERP"
+    PAYMENT = "payment", "Payment provider"
+
+
+class SyncRun(models.Model):
+    """One run of a flow: what it saw and did, and where a failure sat."""
+
+    flow = models.CharField(max_length=16, choices=Flow.choices)
+    status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    seen = models.PositiveIntegerField(default=0)
+    posted = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    error_system = models.CharField(max_length=16, choices=System.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["flow", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_flow_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class Watermark(models.Model):
+    """How far a pull flow has read, so the next run starts there (minus an overlap)."""
+
+    flow = models.CharField(max_length=16, choices=Flow.choices, unique=True)
+    value = models.DateTimeField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.flow} @ {self.value.isoformat()}"
