@@ -149,33 +149,36 @@ class ErpItem(models.Model):
         return self.code if self.active else f"{self.code} (inactive)"
 
 
-class SkuMapping(models.Model):
-    """Magento SKU → ERP item code, for catalogues whose codes differ."""
+class MappingAudit(models.Model):
+    """Who made a mapping, when, and why."""
 
-    magento_sku = models.CharField(max_length=255, unique=True)
-    erp_item_code = models.CharField(max_length=255)
     note = models.CharField(max_length=255, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
+    class Meta:
+        abstract = True
+
+
+class SkuMapping(MappingAudit):
+    """Magento SKU → ERP item code, for catalogues whose codes differ."""
+
+    magento_sku = models.CharField(max_length=255, unique=True)
+    erp_item_code = models.CharField(max_length=255)
+
     def __str__(self) -> str:
         return f"{self.magento_sku} → {self.erp_item_code}"
 
 
-class CarrierMapping(models.Model):
+class CarrierMapping(MappingAudit):
     """Magento shipping method (`carrier_method`) → courier and service in the ERP."""
 
     magento_method = models.CharField(max_length=128, unique=True)
     courier = models.CharField(max_length=128, help_text="ERP carrier, e.g. Royal Mail")
     service = models.CharField(max_length=128, help_text="Service, e.g. Tracked 24")
     erp_carrier_id = models.CharField(max_length=64, blank=True)
-    note = models.CharField(max_length=255, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:
         return f"{self.magento_method} → {self.courier} {self.service}"
