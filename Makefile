@@ -34,8 +34,12 @@ assets: $(ASSETS_STAMP)
 run: export DJANGO_DEBUG ?= 1
 run: install assets
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py desk_schedules
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py demo_users
+	$(BIN)/python manage.py sandbox magento-init
+	$(BIN)/python manage.py sandbox erp-bootstrap
+	$(BIN)/python manage.py mappings import carriers integration/fixtures/demo_carrier_mappings.csv
 	$(BIN)/python manage.py desk_banner
 	$(BIN)/honcho start -f Procfile
 

@@ -37,6 +37,11 @@ ROUTES: dict[str, frozenset[str]] = {
     "accounts:password_change_done": SIGNED_IN,
     "home": SIGNED_IN,
     "ops:exception_list": roles(Role.OPS, Role.ADMIN),
+    # Detail and actions: any team's screen links here; exceptions_app.selectors and services
+    # then allow only the owning team (and admins) to read and act on the record.
+    "ops:exception_detail": STAFF,
+    "ops:exception_action": STAFF,
+    "ops:erp_item_search": roles(Role.OPS, Role.ADMIN),
     "finance:reconciliation_index": roles(Role.FINANCE, Role.ADMIN),
     "cx:order_lookup": roles(Role.CX, Role.ADMIN),
     "health:dashboard": STAFF,
@@ -48,7 +53,23 @@ NAMESPACES: dict[str, frozenset[str]] = {
 }
 
 # Actions (state changes) -> the roles that may run them. Services and views check these.
-ACTIONS: dict[str, frozenset[str]] = {}
+ACTIONS: dict[str, frozenset[str]] = {
+    # Exceptions: on top of the role, only the exception's owning team (or admin) may act.
+    "exception.assign": STAFF,
+    "exception.unassign": STAFF,
+    "exception.start": STAFF,
+    "exception.resolve": STAFF,
+    "exception.ignore": STAFF,
+    "exception.comment": STAFF,
+    "exception.escalate": STAFF,
+    "exception.replay": STAFF,
+    "exception.fix": STAFF,
+    "exception.bulk": roles(Role.OPS, Role.ADMIN),
+    # Fix in place: the mappings ops keeps, the address CX (or ops) corrects.
+    "mapping.sku": roles(Role.OPS, Role.ADMIN),
+    "mapping.carrier": roles(Role.OPS, Role.ADMIN),
+    "order_address.correct": roles(Role.OPS, Role.CX, Role.ADMIN),
+}
 
 
 @dataclass(frozen=True)

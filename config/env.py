@@ -1,6 +1,7 @@
 """Reading configuration from the environment, with typed helpers."""
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,3 +42,43 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """`NAME=value` lines of a file such as var/sandbox.env; blank lines and # comments skipped."""
+    values: dict[str, str] = {}
+    if not path.exists():
+        return values
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ImproperlyConfigured(f"{path}:{number}: expected NAME=value, got {line!r}")
+        values[name.strip()] = value.strip()
+    return values
+
+
+def load_env_file(path: Path) -> None:
+    """Put the file's variables into the environment, never overriding one already set."""
+    for name, value in read_env_file(path).items():
+        os.environ.setdefault(name, value)
+
+
+def update_env_file(path: Path, values: dict[str, str]) -> None:
+    """Set some variables in an env file, keeping the other lines (several writers share it)."""
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    pending = dict(values)
+    out = []
+    for line in lines:
+        name = line.partition("=")[0].strip()
+        if name in pending:
+            out.append(f"{name}={pending.pop(name)}")
+        else:
+            out.append(line)
+    out.extend(f"{name}={value}" for name, value in pending.items())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text("\n".join(out) + "\n", encoding="utf-8")
+    tmp.replace(path)

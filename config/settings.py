@@ -8,12 +8,16 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DESK_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
+if DEBUG:
+    # Development only: the connection settings the sandboxes' bootstrap wrote (ERP_*,
+    # MAGENTO_*). Production never reads this file; the real environment always wins.
+    load_env_file(VAR_DIR / "sandbox.env")
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
@@ -41,6 +45,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_filters",
     "django_q",
+    "import_export",
     "axes",
     "csp",
     "accounts",
@@ -196,10 +201,12 @@ Q_CLUSTER = {
     "name": "desk",
     "orm": "default",
     "workers": env_int("Q_WORKERS", 2),
-    "queue_limit": 4,
+    # Prefetch no more than one task per worker: the retry clock runs while a task waits.
+    "queue_limit": env_int("Q_WORKERS", 2),
     "bulk": 1,
     "timeout": env_int("Q_TIMEOUT", 300),
-    "retry": env_int("Q_RETRY", 420),
+    # retry > timeout + queue wait (one timeout with queue_limit == workers), plus a margin.
+    "retry": env_int("Q_RETRY", 660),
     "max_attempts": 5,
     "ack_failures": False,
     "catch_up": False,
@@ -210,6 +217,50 @@ Q_CLUSTER = {
 if env_str("REDIS_URL"):
     Q_CLUSTER.pop("orm")
     Q_CLUSTER["redis"] = env_str("REDIS_URL")
+# The stock push runs on its own cluster (and queue) so a catalogue push never delays orders.
+Q_STOCK_CLUSTER = env_str("Q_STOCK_CLUSTER", "desk-stock")
+Q_CLUSTER["ALT_CLUSTERS"] = {Q_STOCK_CLUSTER: {"workers": 1, "queue_limit": 1}}
+
+# Magento (integration/connectors/magento/client.py). Credentials: MAGENTO_TOKEN (bearer), or
+# the OAuth 1.0a integration quartet, or an admin username/password (token refreshed < 4 h).
+MAGENTO_BASE_URL = env_str("MAGENTO_BASE_URL")
+MAGENTO_STORE_CODE = env_str("MAGENTO_STORE_CODE", "default")
+MAGENTO_TOKEN = env_str("MAGENTO_TOKEN")
+MAGENTO_CONSUMER_KEY = env_str("MAGENTO_CONSUMER_KEY")
+MAGENTO_CONSUMER_SECRET = env_str("MAGENTO_CONSUMER_SECRET")
+MAGENTO_ACCESS_TOKEN = env_str("MAGENTO_ACCESS_TOKEN")
+MAGENTO_ACCESS_TOKEN_SECRET = env_str("MAGENTO_ACCESS_TOKEN_SECRET")
+MAGENTO_ADMIN_USERNAME = env_str("MAGENTO_ADMIN_USERNAME")
+MAGENTO_ADMIN_PASSWORD = env_str("MAGENTO_ADMIN_PASSWORD")
+MAGENTO_SOURCE_CODE = env_str("MAGENTO_SOURCE_CODE", "default")
+MAGENTO_CONNECT_TIMEOUT = float(env_str("MAGENTO_CONNECT_TIMEOUT", "5"))
+MAGENTO_READ_TIMEOUT = float(env_str("MAGENTO_READ_TIMEOUT", "30"))
+MAGENTO_MAX_ATTEMPTS = env_int("MAGENTO_MAX_ATTEMPTS", 5)
+MAGENTO_RETRY_BUDGET = float(env_str("MAGENTO_RETRY_BUDGET", "120"))
+MAGENTO_PAGE_SIZE = env_int("MAGENTO_PAGE_SIZE", 100)
+
+# ERP (integration/connectors/tryton/client.py): Tryton REST with a user application key.
+ERP_BASE_URL = env_str("ERP_BASE_URL")
+ERP_DATABASE = env_str("ERP_DATABASE")
+ERP_API_KEY = env_str("ERP_API_KEY")
+ERP_CONNECT_TIMEOUT = float(env_str("ERP_CONNECT_TIMEOUT", "5"))
+ERP_READ_TIMEOUT = float(env_str("ERP_READ_TIMEOUT", "30"))
+ERP_MAX_ATTEMPTS = env_int("ERP_MAX_ATTEMPTS", 5)
+ERP_RETRY_BUDGET = float(env_str("ERP_RETRY_BUDGET", "120"))
+ERP_WAREHOUSE = env_str("ERP_WAREHOUSE", "WH")
+
+# Sync flows (integration/flows/).
+SYNC_ORDERS_OVERLAP_SECONDS = env_int("SYNC_ORDERS_OVERLAP_SECONDS", 300)
+SYNC_ORDERS_WINDOW_HOURS = env_int("SYNC_ORDERS_WINDOW_HOURS", 24)
+SYNC_ORDERS_START = env_str("SYNC_ORDERS_START", "2000-01-01 00:00:00")
+SYNC_STREET_LINE_MAX = env_int("SYNC_STREET_LINE_MAX", 35)
+SYNC_STREET_LINES = env_int("SYNC_STREET_LINES", 3)
+SYNC_STOCK_BATCH = env_int("SYNC_STOCK_BATCH", 500)
+SYNC_STOCK_MAX_ATTEMPTS = env_int("SYNC_STOCK_MAX_ATTEMPTS", 5)
+SYNC_STOCK_TOLERANCE = env_int("SYNC_STOCK_TOLERANCE", 0)
+SYNC_ORDER_STUCK_MINUTES = env_int("SYNC_ORDER_STUCK_MINUTES", 60)
+SYNC_DISPATCH_SLA_HOURS = env_int("SYNC_DISPATCH_SLA_HOURS", 48)
+SYNC_VARIANCE_TOLERANCE = env_str("SYNC_VARIANCE_TOLERANCE", "0.00")
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
@@ -220,6 +271,14 @@ EMAIL_BACKEND = env_str(
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "desk@localhost")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+
+# Exceptions (exceptions_app): audit retention, notification volume, optional chat webhook.
+EXCEPTION_RETENTION_DAYS = env_int("EXCEPTION_RETENTION_DAYS", 548)  # 18 months
+EXCEPTION_DIGEST_THRESHOLD = env_int("EXCEPTION_DIGEST_THRESHOLD", 20)
+EXCEPTION_WEBHOOK_URL = env_str("EXCEPTION_WEBHOOK_URL")
+EXCEPTION_WEBHOOK_TIMEOUT = float(env_str("EXCEPTION_WEBHOOK_TIMEOUT", "5"))
+# Where people open the desk, for links in emails.
+DESK_BASE_URL = env_str("DESK_BASE_URL", "http://127.0.0.1:8000")
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")
 

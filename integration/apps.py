@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class IntegrationConfig(AppConfig):
     name = "integration"
     verbose_name = "Integration"
+
+    def ready(self) -> None:
+        from integration import replayers
+
+        replayers.register()

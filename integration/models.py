@@ -244,3 +244,191 @@ class Watermark(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flow} @ {self.value.isoformat()}"
+
+
+class QuarantineStatus(models.TextChoices):
+    OPEN = "open", "Quarantined"
+    CLEARED = "cleared", "Read successfully later"
+
+
+class QuarantinedWindow(models.Model):
+    """A Magento time window whose order list keeps failing; skipped until a retry succeeds."""
+
+    flow = models.CharField(max_length=16, choices=Flow.choices)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=QuarantineStatus.choices, default=QuarantineStatus.OPEN
+    )
+    attempts = models.PositiveIntegerField(default=1)
+    last_error = models.TextField(blank=True)
+    first_failed_at = models.DateTimeField(default=timezone.now)
+    last_failed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["flow", "window_start", "window_end"], name="quarantine_window_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.window_start:%Y-%m-%d %H:%M}–{self.window_end:%H:%M}"
+
+
+class StockLevel(models.Model):
+    """Per SKU: what the ERP has available, what Magento was last told, what Magento reports."""
+
+    sku = models.CharField(max_length=255, unique=True, help_text="Magento SKU")
+    erp_code = models.CharField(max_length=255, blank=True)
+    erp_available = models.DecimalField(**QTY, null=True, blank=True)
+    erp_read_at = models.DateTimeField(null=True, blank=True)
+    magento_told = models.DecimalField(**QTY, null=True, blank=True)
+    told_at = models.DateTimeField(null=True, blank=True)
+    magento_reported = models.DecimalField(**QTY, null=True, blank=True)
+    reported_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.sku}: ERP {self.erp_available} / told {self.magento_told}"
+
+
+class PushStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENT = "sent", "Sent, waiting for Magento"
+    DONE = "done", "Applied"
+    DEAD = "dead", "Dead-lettered"
+    SUPERSEDED = "superseded", "Replaced by a newer quantity"
+
+
+class StockPush(models.Model):
+    """Outbox row: one absolute quantity to tell Magento, with its delivery attempts."""
+
+    sku = models.CharField(max_length=255, db_index=True)
+    quantity = models.DecimalField(**QTY)
+    status = models.CharField(
+        max_length=16, choices=PushStatus.choices, default=PushStatus.PENDING, db_index=True
+    )
+    bulk_uuid = models.CharField(max_length=64, blank=True, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.sku} → {self.quantity} ({self.status})"
+
+
+class Shipment(models.Model):
+    """An ERP customer shipment and, once dispatched, the Magento shipment made from it."""
+
+    erp_shipment_id = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="shipments")
+    erp_state = models.CharField(max_length=32)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    tracking_number = models.CharField(max_length=128, blank=True)
+    courier = models.CharField(max_length=128, blank=True)
+    magento_shipment_id = models.CharField(max_length=64, blank=True)
+    pushed_at = models.DateTimeField(null=True, blank=True)
+    payload = models.JSONField(default=dict)
+
+    def __str__(self) -> str:
+        return f"{self.order} shipment {self.erp_shipment_id} ({self.erp_state})"
+
+
+class Invoice(models.Model):
+    """An ERP customer invoice for an order, as last read (amounts as the ERP computed them)."""
+
+    erp_invoice_id = models.CharField(max_length=64, unique=True)
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="invoices")
+    number = models.CharField(max_length=64, blank=True)
+    state = models.CharField(max_length=32)
+    invoice_date = models.DateField(null=True, blank=True)
+    currency_code = models.CharField(max_length=3)
+    untaxed_amount = models.DecimalField(**MONEY)
+    tax_amount = models.DecimalField(**MONEY)
+    total_amount = models.DecimalField(**MONEY)
+    amount_to_pay = models.DecimalField(**MONEY, null=True, blank=True)
+    read_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.number or self.erp_invoice_id} {self.total_amount} {self.currency_code}"
+
+
+class FinanceBatchStatus(models.TextChoices):
+    POSTED = "posted", "Posted"
+    PARTIAL = "partial", "Posted with failures"
+
+
+class FinanceBatch(models.Model):
+    """One day's Magento payments posted against ERP invoices, for finance to tick off."""
+
+    day = models.DateField(unique=True)
+    status = models.CharField(max_length=16, choices=FinanceBatchStatus.choices)
+    payments = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(**MONEY, default=0)
+    failed = models.PositiveIntegerField(default=0)
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.payments} payments, {self.amount}"
+
+
+class PaymentPosting(models.Model):
+    """A Magento payment recorded against an ERP invoice (once per order: the idempotency key)."""
+
+    order = models.OneToOneField(Order, on_delete=models.CASCADE, related_name="payment_posting")
+    batch = models.ForeignKey(FinanceBatch, on_delete=models.CASCADE, related_name="postings")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="postings")
+    amount = models.DecimalField(**MONEY)
+    erp_reference = models.CharField(max_length=64, blank=True)
+    posted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.order} paid {self.amount}"
+
+
+class OrderHold(models.Model):
+    """One cause holding an order back from the ERP, tied to the exception that reports it.
+
+    An SKU or carrier exception can hold many orders; this row says which, so replaying the
+    exception re-validates exactly the orders it blocked.
+    """
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(max_length=32)
+    subject = models.CharField(max_length=350, help_text="The exception's subject")
+    field = models.CharField(max_length=64, blank=True, help_text="SKU or address field")
+    message = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "kind", "subject"],
+                condition=models.Q(released_at__isnull=True),
+                name="order_hold_one_open_per_cause",
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "subject", "released_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.order} held: {self.kind} {self.subject}"
+
+
+class FlowLock(models.Model):
+    """A lease that lets one run of a flow proceed at a time, across processes and hosts.
+
+    A lease rather than a session lock so a killed worker's lock expires by itself.
+    """
+
+    flow = models.CharField(max_length=32, unique=True)
+    owner = models.CharField(max_length=64, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.flow} held by {self.owner or 'nobody'}"

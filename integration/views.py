@@ -8,4 +8,14 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
 
 
 def health_dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "integration/health.html")
+    from integration import selectors
+
+    return render(
+        request,
+        "integration/health.html",
+        {
+            "flows": selectors.flow_health(),
+            "outbox": selectors.outbox_counts(),
+            "quarantined": selectors.quarantined_windows(),
+        },
+    )

@@ -1,6 +1,7 @@
 import pytest
 
 from accounts.roles import ROLES
+from sandbox.erp.testing import tryton_server  # noqa: F401 - a real trytond, session-scoped
 from tests.factories import UserFactory
 
 

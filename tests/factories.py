@@ -1,8 +1,12 @@
 """factory-boy factories shared by the suite."""
 
+from datetime import timedelta
+from decimal import Decimal
+
 import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.utils import timezone
 
 PASSWORD = "correct-horse-battery"
 
@@ -23,3 +27,50 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.set([Group.objects.get_or_create(name=name)[0] for name in extracted])
         if create:
             self.save()
+
+
+# --- exceptions (exceptions_app) ---------------------------------------------------------
+
+
+class DeskExceptionFactory(factory.django.DjangoModelFactory):
+    """An open exception; for raise/bump behaviour call exceptions_app.services instead."""
+
+    class Meta:
+        model = "exceptions_app.DeskException"
+
+    kind = "sku_unknown"
+    subject = factory.Sequence(lambda n: f"MH{n:02d}-XS-Black")
+    fingerprint = factory.LazyAttribute(lambda e: f"{e.kind}:{e.subject}")
+    sku = factory.LazyAttribute(lambda e: e.subject if e.kind.startswith("sku") else "")
+    system = "erp"
+    team = "ops"
+    severity = "high"
+    blocks = "order"
+    message = factory.LazyAttribute(lambda e: f"SKU {e.subject} is not in the ERP item master")
+    sla_due_at = factory.LazyFunction(lambda: timezone.now() + timedelta(hours=4))
+
+
+class ErpItemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integration.ErpItem"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"ITEM-{n:04d}")
+    name = factory.LazyAttribute(lambda i: f"Item {i.code}")
+    active = True
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integration.Order"
+
+    entity_id = factory.Sequence(lambda n: 1000 + n)
+    increment_id = factory.Sequence(lambda n: f"{100000001 + n}")
+    state = "processing"
+    status = "processing"
+    currency_code = "GBP"
+    subtotal = Decimal("45.00")
+    grand_total = Decimal("54.00")
+    magento_created_at = factory.LazyFunction(timezone.now)
+    magento_updated_at = factory.LazyFunction(timezone.now)
+    payload = factory.LazyAttribute(lambda o: {"increment_id": o.increment_id})

@@ -1,7 +1,7 @@
 """Every URL is classified in the role table, and each role opens exactly what the table says."""
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.roles import NAMESPACES, NAVIGATION, PUBLIC, ROLES, ROUTES, SIGNED_IN, rule_for
 
@@ -30,12 +30,23 @@ def test_role_table_names_only_existing_routes():
     assert set(NAMESPACES) <= {ns for _, nss, _ in _walk(get_resolver().url_patterns) for ns in nss}
 
 
+def _takes_no_arguments(name: str) -> bool:
+    try:
+        reverse(name)
+    except NoReverseMatch:
+        return False
+    return True
+
+
 def _screen_routes():
-    # Screens without URL arguments, reachable by GET: the role matrix drives these.
+    # Screens without URL arguments, reachable by GET: the role matrix drives these. Routes
+    # with arguments (one record's page) are checked by their own app's tests.
     return [
         name
         for name in ROUTES
-        if name not in {"accounts:logout"} and not name.startswith("accounts:password_change")
+        if name not in {"accounts:logout"}
+        and not name.startswith("accounts:password_change")
+        and _takes_no_arguments(name)
     ]
 
 
@@ -58,7 +69,9 @@ def test_each_role_opens_exactly_the_screens_the_table_gives_it(client, personas
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("route", [n for n in ROUTES if ROUTES[n] != PUBLIC])
+@pytest.mark.parametrize(
+    "route", [n for n in ROUTES if ROUTES[n] != PUBLIC and _takes_no_arguments(n)]
+)
 def test_anonymous_users_are_sent_to_login(client, route):
     if route == "accounts:logout":
         response = client.post(reverse(route))

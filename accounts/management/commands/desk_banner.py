@@ -13,6 +13,8 @@ class Command(BaseCommand):
             "Exception desk is starting:",
             "  dashboard   http://127.0.0.1:8000/",
             "  admin       http://127.0.0.1:8000/admin/",
+            "  Magento     http://127.0.0.1:8081/rest/V1/ (token in var/sandbox.env)",
+            "  Tryton ERP  http://127.0.0.1:8082/ (REST key in var/sandbox.env)",
             f"  demo logins ops, finance, cx, admin (password: {password})",
             "  stop        Ctrl-C stops every process",
             "",

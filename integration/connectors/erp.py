@@ -1,0 +1,135 @@
+"""The ERP boundary: what the flows need from any ERP, whatever speaks it underneath.
+
+Tryton is the first adapter (`integration/connectors/tryton/client.py`); a NetSuite or
+Business Central adapter implements the same protocol beside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ErpItemInfo:
+    code: str
+    erp_id: str
+    name: str
+    active: bool
+    goods: bool = True
+
+
+@dataclass(frozen=True)
+class SaleLineRequest:
+    item_code: str
+    quantity: Decimal
+    unit_price: Decimal  # net of tax and discount, 4 dp
+    description: str
+
+
+@dataclass(frozen=True)
+class SaleRequest:
+    """Everything the ERP needs to create the sale for one Magento order."""
+
+    reference: str  # the Magento increment id: the idempotency key in the ERP
+    currency: str
+    sale_date: date
+    customer_name: str
+    customer_email: str
+    telephone: str
+    company: str
+    street: tuple[str, ...]
+    city: str
+    region: str
+    postcode: str
+    country: str
+    carrier: str  # ERP carrier service (mapping's erp_carrier_id or service name)
+    shipping_amount: Decimal  # net of tax
+    lines: tuple[SaleLineRequest, ...]
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ErpSale:
+    erp_id: str
+    reference: str
+    state: str
+    number: str = ""
+    untaxed_amount: Decimal | None = None
+    tax_amount: Decimal | None = None
+    total_amount: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class ErpShipment:
+    erp_id: str
+    sale_reference: str
+    state: str  # "done" means dispatch confirmed
+    effective_date: date | None
+    tracking_number: str
+    courier: str
+    updated_at: datetime | None = None
+    lines: tuple[tuple[str, Decimal], ...] = field(default_factory=tuple)  # (item code, qty)
+
+
+@dataclass(frozen=True)
+class ErpInvoice:
+    erp_id: str
+    sale_reference: str
+    number: str
+    state: str
+    invoice_date: date | None
+    currency: str
+    untaxed_amount: Decimal
+    tax_amount: Decimal
+    total_amount: Decimal
+    amount_to_pay: Decimal | None = None
+
+
+class ErpRejected(Exception):  # noqa: N818
+    """The ERP refused a document; the message is the ERP's own, for the exception record."""
+
+
+class ErpAdapter(Protocol):
+    """What the flows call. Every method is safe to call twice."""
+
+    def items_by_codes(self, codes: Iterable[str]) -> dict[str, ErpItemInfo]:
+        """Items with these codes, active or not; codes the ERP lacks are absent."""
+
+    def items_active_codes(self) -> set[str]:
+        """Every active item code (catalogue drift)."""
+
+    def availability(self, codes: Sequence[str] | None = None) -> dict[str, Decimal]:
+        """Available quantity per goods item code in the warehouse (all goods when None)."""
+
+    def sale_find(self, reference: str) -> ErpSale | None:
+        """The sale carrying this reference, if any (draft or further)."""
+
+    def sale_create(self, request: SaleRequest) -> ErpSale:
+        """Create and confirm the sale. Callers look it up with sale_find first."""
+
+    def sale_confirm(self, sale: ErpSale) -> ErpSale:
+        """Move a sale found in draft/quotation on to confirmed (finishing an interrupted post)."""
+
+    def sales_by_references(self, references: Sequence[str]) -> dict[str, ErpSale]:
+        """Sales (with totals) for these references."""
+
+    def shipments_done_since(self, since: datetime | None) -> list[ErpShipment]:
+        """Customer shipments whose dispatch was confirmed, changed since `since`."""
+
+    def shipments_for_references(self, references: Sequence[str]) -> list[ErpShipment]:
+        """Every customer shipment, any state, of the sales with these references."""
+
+    def invoices_for_references(self, references: Sequence[str]) -> list[ErpInvoice]:
+        """Posted customer invoices of the sales with these references."""
+
+    def payment_record(
+        self, *, invoice: ErpInvoice, amount: Decimal, paid_on: date, reference: str
+    ) -> str:
+        """Record a customer payment against an invoice; returns the ERP's payment reference.
+
+        Must recognise a payment already recorded with `reference` and return it unchanged.
+        """

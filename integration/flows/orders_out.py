@@ -1,0 +1,69 @@
+"""Orders out: every paid order not yet in the ERP is validated, then held or posted."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from exceptions_app.services import exception_auto_resolve, exception_raise
+from integration.connectors.backoff import CircuitOpenError
+from integration.connectors.erp import ErpAdapter
+from integration.flows.runs import error_system, flow_run
+from integration.locks import Lease
+from integration.models import Flow, Order, OrderAddress, OrderErpStatus, OrderLine, SyncRun
+from integration.orders import context_build, order_process
+
+BATCH = 200
+# The one exception an ERP outage raises, however many orders it blocks.
+OUTAGE_SUBJECT = "ERP unreachable"
+
+
+def orders_pending(after_id: int = 0, limit: int = BATCH) -> list[Order]:
+    return list(
+        Order.objects.filter(erp_status=OrderErpStatus.NEW, pk__gt=after_id)
+        .order_by("pk")
+        .prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("item_id")),
+            Prefetch("addresses", queryset=OrderAddress.objects.all()),
+        )[:limit]
+    )
+
+
+def orders_out_run(*, erp: ErpAdapter) -> SyncRun:
+    """One orders-out run (skipped if another is in progress)."""
+
+    def body(run: SyncRun, lease: Lease) -> None:
+        last = 0
+        while True:
+            orders = orders_pending(last)
+            if not orders:
+                break
+            last = orders[-1].pk
+            try:
+                ctx = context_build(erp=erp, orders=orders)
+                for order in orders:
+                    run.seen += 1
+                    outcome = order_process(order=order, erp=erp, ctx=ctx)
+                    if outcome.status in ("posted", "already"):
+                        run.posted += 1
+                    elif outcome.status == "held":
+                        run.held += 1
+                    else:
+                        run.failed += 1
+            except CircuitOpenError as exc:
+                exception_raise(
+                    kind="order_post_failed",
+                    subject=OUTAGE_SUBJECT,
+                    message=f"Orders cannot be posted: {exc}",
+                    system=error_system(exc),
+                    evidence={"error": str(exc)},
+                )
+                raise
+            lease.renew()
+        if run.posted:
+            exception_auto_resolve(
+                kind="order_post_failed",
+                subject=OUTAGE_SUBJECT,
+                note="Orders reach the ERP again.",
+            )
+
+    return flow_run(Flow.ORDERS_OUT, body)

@@ -1,0 +1,79 @@
+"""Replays the exception desk can run: each re-does the work a fixed cause blocked.
+
+Held orders are re-validated and posted through `order_process`, the same path the flow uses,
+so a replay can never post an order twice (the ERP is asked for the reference first).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from exceptions_app.replay import ReplayOutcome, register_replayer
+from integration.connections import erp_adapter
+from integration.connectors.backoff import ConnectorError
+from integration.models import Order, OrderAddress, OrderHold, OrderLine
+from integration.orders import context_build, order_process
+
+HELD_KINDS = ("sku_unknown", "sku_inactive", "carrier_unmapped", "address_invalid")
+
+
+def _orders(queryset) -> list[Order]:
+    return list(
+        queryset.order_by("pk").prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("item_id")),
+            Prefetch("addresses", queryset=OrderAddress.objects.all()),
+        )
+    )
+
+
+def orders_replay(orders: list[Order], *, kind: str, subject: str) -> ReplayOutcome:
+    """Re-validate and post `orders`; ok when none is still held by (kind, subject)."""
+    if not orders:
+        return ReplayOutcome(ok=True, detail="No order is held by this any more.")
+    erp = erp_adapter()
+    try:
+        ctx = context_build(erp=erp, orders=orders)
+        outcomes = [order_process(order=o, erp=erp, ctx=ctx) for o in orders]
+    except ConnectorError as exc:
+        return ReplayOutcome(ok=False, detail=f"The ERP could not be reached: {exc}")
+    posted = sum(1 for o in outcomes if o.status in ("posted", "already"))
+    still = OrderHold.objects.filter(
+        kind=kind, subject=subject, released_at__isnull=True, order__in=orders
+    ).count()
+    other = [o.detail for o in outcomes if o.status not in ("posted", "already")]
+    detail = f"{posted} of {len(orders)} order(s) posted to the ERP."
+    if other:
+        detail += " Still held: " + "; ".join(other[:5])
+    if kind == "order_post_failed":
+        return ReplayOutcome(ok=posted == len(orders), detail=detail)
+    return ReplayOutcome(ok=still == 0, detail=detail)
+
+
+def replay_held(exception) -> ReplayOutcome:
+    held = Order.objects.filter(
+        holds__kind=exception.kind,
+        holds__subject=exception.subject,
+        holds__released_at__isnull=True,
+    ).distinct()
+    return orders_replay(_orders(held), kind=exception.kind, subject=exception.subject)
+
+
+def replay_post_failed(exception) -> ReplayOutcome:
+    if exception.order_id is None:
+        # The outage exception: replay every order still waiting for the ERP.
+        from integration.flows.orders_out import orders_out_run
+
+        run = orders_out_run(erp=erp_adapter())
+        return ReplayOutcome(
+            ok=run.status in ("succeeded", "partial"),
+            detail=f"Orders-out run: {run.posted} posted, {run.held} held, {run.failed} failed."
+            + (f" {run.error}" if run.error else ""),
+        )
+    orders = _orders(Order.objects.filter(pk=exception.order_id))
+    return orders_replay(orders, kind=exception.kind, subject=exception.subject)
+
+
+def register() -> None:
+    for kind in HELD_KINDS:
+        register_replayer(kind, replay_held)
+    register_replayer("order_post_failed", replay_post_failed)

@@ -1,0 +1,133 @@
+"""The warehouse stand-in: picks, packs and dispatches waiting customer shipments in Tryton.
+
+A warehouse without a scanner still has to ship. This does what the warehouse staff would do
+in Tryton, over the REST API with the warehouse user's own key: reserve stock (assign), pick,
+pack into a parcel carrying the carrier's tracking number, and mark the shipment done (which
+sets its effective date, the dispatch date the desk reports to Magento).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sandbox.erp.rest import TrytonRest
+
+OPEN_STATES = ["waiting", "assigned", "picked", "packed"]
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    shipment_id: int
+    number: str
+    origins: str
+    carrier: str
+    tracking: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    shipment_id: int
+    number: str
+    reason: str
+
+
+def _s10_check_digit(serial: str) -> str:
+    """UPU S10 check digit, as on Royal Mail tracked items (TT123456785GB)."""
+    total = sum(int(d) * w for d, w in zip(serial, (8, 6, 4, 2, 3, 5, 9, 7), strict=True))
+    check = 11 - total % 11
+    return "0" if check == 10 else "5" if check == 11 else str(check)
+
+
+def tracking_number(carrier_code: str, shipment_id: int) -> str:
+    """A tracking number in the carrier's own format, deterministic per shipment."""
+    digits = str(int(hashlib.sha256(f"track:{shipment_id}".encode()).hexdigest(), 16))
+    if carrier_code in {"RM-TPN24", "RM-TPS48"}:
+        serial = digits[:8]
+        prefix = "TT" if carrier_code == "RM-TPN24" else "TS"
+        return f"{prefix}{serial}{_s10_check_digit(serial)}GB"
+    if carrier_code.startswith("DPD"):
+        return "1550" + digits[:10]  # DPD UK parcel numbers: 14 digits
+    if carrier_code.startswith("EVRI"):
+        return "H01" + digits[:13]  # Evri barcodes: 16 characters starting with H
+    raise ValueError(f"no tracking number format for carrier product {carrier_code!r}")
+
+
+def ship(rest: TrytonRest, limit: int, *, log: Callable[[str], None] = print) -> list[Dispatch]:
+    """Dispatch up to `limit` open customer shipments, oldest first; return what shipped.
+
+    A shipment whose stock cannot be reserved is left waiting (and reported), as a real
+    warehouse would leave an order it cannot fill on the shelf.
+    """
+    if limit < 1:
+        raise ValueError(f"--ship must be at least 1; got {limit}")
+    (package_type,) = rest.search("stock.package.type", [["name", "=", "Parcel"]], ["id"])
+    dispatched: list[Dispatch] = []
+    offset = 0
+    while len(dispatched) < limit:
+        batch = rest.search(
+            "stock.shipment.out",
+            [["state", "in", OPEN_STATES]],
+            ["number", "state", "origins", "carrier.carrier_product.code"],
+            order=[["id", "ASC"]],
+            limit=limit,
+            offset=offset,
+        )
+        if not batch:
+            break
+        for shipment in batch:
+            if len(dispatched) >= limit:
+                break
+            result = _dispatch_one(rest, shipment, package_type["id"])
+            if isinstance(result, Skipped):
+                offset += 1
+                log(f"skipped shipment {result.number}: {result.reason}")
+            else:
+                dispatched.append(result)
+                log(
+                    f"shipped {result.number} ({result.origins}) via {result.carrier} "
+                    f"tracking {result.tracking}"
+                )
+    return dispatched
+
+
+def _dispatch_one(rest: TrytonRest, shipment: dict, package_type: int) -> Dispatch | Skipped:
+    model = "stock.shipment.out"
+    sid = shipment["id"]
+    state = shipment["state"]
+    carrier = shipment.get("carrier") or {}
+    carrier_code = (carrier.get("carrier_product") or {}).get("code") or ""
+    if not carrier_code:
+        # Tryton refuses to pack a shipment with no carrier (a warning the warehouse would have
+        # to override); a real warehouse asks the office which courier to book.
+        return Skipped(sid, shipment["number"], "no carrier on the shipment")
+    if state == "waiting":
+        state = rest.action(model, sid, "assign_try", ["state"])["state"]
+        if state == "waiting":
+            return Skipped(sid, shipment["number"], "not enough stock to reserve")
+    if state == "assigned":
+        state = rest.action(model, sid, "pick", ["state"])["state"]
+    tracking = tracking_number(carrier_code, sid)
+    if state == "picked":
+        moves = rest.read(model, sid, ["outgoing_moves", "packages"])
+        if not moves["packages"]:
+            rest.create(
+                "stock.package",
+                {
+                    "type": package_type,
+                    "shipment": f"{model},{sid}",
+                    "moves": [["add", moves["outgoing_moves"]]],
+                    "shipping_reference": tracking,
+                },
+            )
+        rest.action(model, sid, "pack")
+    rest.write(model, sid, {"shipping_reference": tracking})
+    done = rest.action(model, sid, "do", ["state", "effective_date", "shipping_reference"])
+    return Dispatch(
+        shipment_id=sid,
+        number=shipment["number"],
+        origins=shipment.get("origins") or "",
+        carrier=carrier_code,
+        tracking=done["shipping_reference"],
+    )

@@ -1,0 +1,83 @@
+"""Drift checks raise, bump and auto-resolve exceptions through the exception services."""
+
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from exceptions_app.models import DeskException
+from integration.flows.checks import check_catalogue, check_order_stuck, check_variances
+from integration.flows.orders_in import orders_in_run
+from integration.flows.orders_out import orders_out_run
+from integration.models import Order, OrderErpStatus, Shipment
+from sandbox.divergence import catalogue_divergence
+from tests.sync.conftest import NOW, magento_for
+from tests.sync.fake_erp import FakeErp
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def synced(seeded, carrier_mappings):
+    app, report = seeded
+    erp = FakeErp()
+    with magento_for(app) as magento:
+        orders_in_run(magento=magento, now=NOW)
+    orders_out_run(erp=erp)
+    return app, erp
+
+
+def test_stuck_orders_are_raised_and_resolve_when_they_move(synced):
+    held = Order.objects.filter(erp_status=OrderErpStatus.HELD).order_by("pk").first()
+    now = timezone.now()
+    check_order_stuck(now=now)
+    exception = DeskException.objects.get(fingerprint=f"order_stuck:{held.increment_id}")
+    assert "paid but not in the ERP" in exception.message
+    posted = Order.objects.filter(erp_status=OrderErpStatus.POSTED, state="processing").first()
+    Order.objects.filter(pk=posted.pk).update(erp_posted_at=now - timedelta(days=3))
+    check_order_stuck(now=now)
+    late = DeskException.objects.get(fingerprint=f"order_stuck:{posted.increment_id}")
+    assert "not been dispatched" in late.message
+    Shipment.objects.create(erp_shipment_id="9", order=posted, erp_state="done",
+                            dispatched_at=now)  # fmt: skip
+    Order.objects.filter(pk=held.pk).update(erp_status=OrderErpStatus.POSTED, erp_posted_at=now)
+    check_order_stuck(now=now)
+    late.refresh_from_db()
+    exception.refresh_from_db()
+    assert late.status == "resolved" and exception.status == "resolved"
+
+
+def test_a_penny_tax_gap_is_a_variance_named_as_rounding(synced):
+    _, erp = synced
+    order = Order.objects.filter(erp_status=OrderErpStatus.POSTED, discount_amount=0).first()
+    sale = erp.sales[order.increment_id]
+    erp.sales[order.increment_id] = replace(
+        sale, tax_amount=order.tax_amount - Decimal("0.01"),
+        total_amount=order.grand_total - Decimal("0.01"),
+    )  # fmt: skip
+    found = check_variances(erp=erp, since=timezone.now() - timedelta(days=1))
+    assert found == 2
+    tax = DeskException.objects.get(fingerprint=f"tax_variance:{order.increment_id}")
+    assert "rounding" in tax.evidence["likely_cause"]
+    assert tax.amount == Decimal("0.01") and tax.period == f"{order.magento_created_at:%Y-%m}"
+    erp.sales[order.increment_id] = replace(
+        sale, tax_amount=order.tax_amount, total_amount=order.grand_total
+    )
+    check_variances(erp=erp, since=timezone.now() - timedelta(days=1))
+    tax.refresh_from_db()
+    assert tax.status == "resolved"
+
+
+def test_enabled_magento_products_without_an_active_erp_item_are_catalogue_drift(magento_app):
+    erp = FakeErp()
+    with magento_for(magento_app, page_size=300) as magento:
+        found = check_catalogue(magento=magento, erp=erp)
+    divergence = catalogue_divergence()
+    raised = {e.sku: e.kind for e in DeskException.objects.all()}
+    for sku in divergence.missing:
+        assert raised.get(sku) == "sku_unknown"
+    for sku in divergence.inactive:
+        assert raised.get(sku) == "sku_inactive"
+    assert found == len(raised)

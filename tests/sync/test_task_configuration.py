@@ -1,0 +1,53 @@
+"""django-q2 configuration and schedules for the flows: safe redelivery, idempotent setup."""
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from config.schedules import SCHEDULES
+from integration.tasks import ORDER
+
+pytestmark = pytest.mark.django_db
+
+
+def cluster_confs():
+    base = {k: v for k, v in settings.Q_CLUSTER.items() if k != "ALT_CLUSTERS"}
+    yield "default", base
+    for name, alt in settings.Q_CLUSTER.get("ALT_CLUSTERS", {}).items():
+        yield name, {**base, **alt}
+
+
+@pytest.mark.parametrize(("name", "conf"), list(cluster_confs()))
+def test_retry_exceeds_timeout_plus_the_wait_in_the_prefetch_queue(name, conf):
+    """A task still running when `retry` expires is delivered again and runs twice at once.
+
+    The retry clock starts at dequeue, so it must cover the prefetched tasks ahead of it
+    (queue_limit of them, each up to `timeout`, shared by the workers) plus the task itself.
+    """
+    rounds = -(-conf["queue_limit"] // conf["workers"])  # ceil: tasks ahead per worker
+    queue_wait = conf["timeout"] * rounds
+    assert conf["retry"] > conf["timeout"] + queue_wait, (
+        f"{name}: retry {conf['retry']}s must exceed timeout {conf['timeout']}s plus queue wait "
+        f"{queue_wait:.0f}s"
+    )
+    assert conf["catch_up"] is False
+
+
+def test_the_stock_cluster_is_separate_from_order_traffic():
+    stock = [s for s in SCHEDULES if s.func == "integration.tasks.sync_stock"]
+    assert stock and stock[0].cluster == settings.Q_STOCK_CLUSTER
+    assert settings.Q_STOCK_CLUSTER in settings.Q_CLUSTER["ALT_CLUSTERS"]
+    orders = [s for s in SCHEDULES if s.func == "integration.tasks.sync_orders"]
+    assert orders and orders[0].cluster is None
+
+
+def test_schedules_are_created_once_however_often_the_command_runs():
+    call_command("desk_schedules")
+    call_command("desk_schedules")
+    for func in ("sync_orders", "sync_stock", "sync_shipments", "sync_checks", "sync_finance"):
+        assert Schedule.objects.filter(func=f"integration.tasks.{func}").count() == 1
+
+
+def test_every_flow_can_be_run_by_name():
+    assert set(ORDER) == {"orders_in", "orders_out", "stock", "shipments", "finance", "checks"}
