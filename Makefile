@@ -51,6 +51,7 @@ lint: install-dev
 test: install-dev assets
 	./scripts/ensure_chromium.sh
 	./scripts/ensure_postgres.sh
+	./scripts/ensure_redis.sh
 	$(MAKE) --no-print-directory lint
 	@echo "=== test suite on PostgreSQL ==="
 	$(TEST_ENV) $(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest $(PYTEST_ARGS)

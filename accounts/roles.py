@@ -44,6 +44,9 @@ ROUTES: dict[str, frozenset[str]] = {
     "ops:erp_item_search": roles(Role.OPS, Role.ADMIN),
     "finance:reconciliation_index": roles(Role.FINANCE, Role.ADMIN),
     "cx:order_lookup": roles(Role.CX, Role.ADMIN),
+    # Ops too: an ops exception's detail links to the order page, and stuck orders are
+    # chased from it. Read-only for everyone; fixes happen on the exception's page.
+    "cx:order_detail": roles(Role.CX, Role.OPS, Role.ADMIN),
     "health:dashboard": STAFF,
 }
 

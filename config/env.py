@@ -2,6 +2,7 @@
 
 import os
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -82,3 +83,35 @@ def update_env_file(path: Path, values: dict[str, str]) -> None:
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_text("\n".join(out) + "\n", encoding="utf-8")
     tmp.replace(path)
+
+
+REDIS_URL_SCHEMES = ("redis", "rediss", "unix")
+
+
+def env_redis_url(name: str, *, timeout_seconds: float) -> str:
+    """A Redis URL from the environment ('' when unset), with socket timeouts added.
+
+    redis-py waits forever on a hung server unless told otherwise, so a worker would hang
+    instead of failing; `socket_timeout` / `socket_connect_timeout` already in the URL win.
+    The timeout must exceed django-q2's 1-second BLPOP or every idle poll would time out.
+    """
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return ""
+    parts = urlsplit(raw)
+    if parts.scheme not in REDIS_URL_SCHEMES:
+        raise ImproperlyConfigured(
+            f"{name} must be a redis://, rediss:// or unix:// URL "
+            f"(e.g. redis://127.0.0.1:6379/0); got scheme {parts.scheme or 'none'!r}"
+        )
+    if parts.scheme != "unix" and not parts.hostname:
+        raise ImproperlyConfigured(f"{name} names no host (e.g. redis://127.0.0.1:6379/0)")
+    if timeout_seconds <= 1:
+        raise ImproperlyConfigured(
+            "REDIS_TIMEOUT (seconds per Redis call) must exceed django-q2's 1 s poll; "
+            f"got {timeout_seconds}"
+        )
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    query.setdefault("socket_timeout", f"{timeout_seconds:g}")
+    query.setdefault("socket_connect_timeout", f"{timeout_seconds:g}")
+    return urlunsplit(parts._replace(query=urlencode(query)))

@@ -8,7 +8,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_int, env_list, env_str, load_env_file
+from config.env import env_bool, env_int, env_list, env_redis_url, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("DESK_VAR_DIR", str(BASE_DIR / "var")))
@@ -214,9 +214,14 @@ Q_CLUSTER = {
     "recycle": 200,
     "save_limit": 1000,
 }
-if env_str("REDIS_URL"):
+# Scale-out (docs/sync.md): REDIS_URL moves both clusters' queues to Redis (one list per
+# cluster). django-q2 takes the URL as is (redis.from_url); the ORM entry must go, it wins.
+# Redis delivers at most once: a killed worker's task is lost, not redelivered; the flows
+# converge anyway because their schedules fire again and every task is idempotent.
+REDIS_URL = env_redis_url("REDIS_URL", timeout_seconds=env_int("REDIS_TIMEOUT", 10))
+if REDIS_URL:
     Q_CLUSTER.pop("orm")
-    Q_CLUSTER["redis"] = env_str("REDIS_URL")
+    Q_CLUSTER["redis"] = REDIS_URL
 # The stock push runs on its own cluster (and queue) so a catalogue push never delays orders.
 Q_STOCK_CLUSTER = env_str("Q_STOCK_CLUSTER", "desk-stock")
 Q_CLUSTER["ALT_CLUSTERS"] = {Q_STOCK_CLUSTER: {"workers": 1, "queue_limit": 1}}
@@ -259,6 +264,11 @@ SYNC_STOCK_BATCH = env_int("SYNC_STOCK_BATCH", 500)
 SYNC_STOCK_MAX_ATTEMPTS = env_int("SYNC_STOCK_MAX_ATTEMPTS", 5)
 SYNC_STOCK_TOLERANCE = env_int("SYNC_STOCK_TOLERANCE", 0)
 SYNC_ORDER_STUCK_MINUTES = env_int("SYNC_ORDER_STUCK_MINUTES", 60)
+# How long a worker's claim on an order it is posting lasts; longer than the ERP retry budget
+# for the three calls of a post, so a slow but live worker is never overtaken.
+SYNC_POST_CLAIM_SECONDS = env_int("SYNC_POST_CLAIM_SECONDS", int(ERP_RETRY_BUDGET) * 3 + 60)
+# How long a second worker waits for another's claim on the same order before moving on.
+SYNC_POST_CLAIM_WAIT_SECONDS = env_int("SYNC_POST_CLAIM_WAIT_SECONDS", 30)
 SYNC_DISPATCH_SLA_HOURS = env_int("SYNC_DISPATCH_SLA_HOURS", 48)
 SYNC_VARIANCE_TOLERANCE = env_str("SYNC_VARIANCE_TOLERANCE", "0.00")
 
@@ -290,7 +300,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("DESK_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    # httpx logs every request at INFO; our connectors log what matters themselves.
+    "loggers": {"axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
 
 TESTING = "pytest" in sys.modules

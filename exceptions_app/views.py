@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_tables2 import RequestConfig
 from django_tables2.paginators import LazyPaginator
 
-from accounts.roles import can_act
+from accounts.roles import can_act, can_open
 from exceptions_app import forms, services
 from exceptions_app.filters import ExceptionFilter
 from exceptions_app.kinds import KINDS, FixAction
@@ -185,13 +185,14 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-def _cx_order_url(exception: DeskException) -> str:
-    if not exception.order_increment_id:
+def _cx_order_url(exception: DeskException, user) -> str:
+    """The order's CX page, only for users whose role opens it (no link that answers 403)."""
+    if not exception.order_increment_id or not can_open(user, "cx:order_detail"):
         return ""
     try:
         return reverse("cx:order_detail", args=[exception.order_increment_id])
     except NoReverseMatch:
-        return ""  # the CX order page is not built yet; no dead link
+        return ""
 
 
 def _detail_context(
@@ -224,7 +225,7 @@ def _detail_context(
         "field_path": evidence.get("field_path", ""),
         "systems": systems,
         "compared": compared,
-        "cx_url": _cx_order_url(exception),
+        "cx_url": _cx_order_url(exception, request.user),
         "queue_url": reverse("ops:exception_list")
         if exception.team in visible_teams(request.user) and can_act(request.user, "exception.bulk")
         else "",

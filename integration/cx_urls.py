@@ -6,4 +6,5 @@ app_name = "cx"
 
 urlpatterns = [
     path("orders/", views.order_lookup, name="order_lookup"),
+    path("orders/<str:increment_id>/", views.order_detail, name="order_detail"),
 ]

@@ -52,6 +52,10 @@ class Order(models.Model):
     )
     erp_sale_id = models.CharField(max_length=64, blank=True)
     erp_posted_at = models.DateTimeField(null=True, blank=True)
+    # A worker posting the order claims it for a lease instead of holding a database lock
+    # across the ERP's HTTP calls; an expired claim (a killed worker) is simply taken over.
+    post_claimed_by = models.CharField(max_length=32, blank=True, default="")
+    post_claimed_until = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_pulled_at = models.DateTimeField(default=timezone.now)
 

@@ -6,24 +6,17 @@ so a replay can never post an order twice (the ERP is asked for the reference fi
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
-
 from exceptions_app.replay import ReplayOutcome, register_replayer
 from integration.connections import erp_adapter
 from integration.connectors.backoff import ConnectorError
-from integration.models import Order, OrderAddress, OrderHold, OrderLine
-from integration.orders import context_build, order_process
+from integration.models import Order, OrderHold
+from integration.orders import context_build, orders_for_validation, orders_process
 
 HELD_KINDS = ("sku_unknown", "sku_inactive", "carrier_unmapped", "address_invalid")
 
 
 def _orders(queryset) -> list[Order]:
-    return list(
-        queryset.order_by("pk").prefetch_related(
-            Prefetch("lines", queryset=OrderLine.objects.order_by("item_id")),
-            Prefetch("addresses", queryset=OrderAddress.objects.all()),
-        )
-    )
+    return orders_for_validation(queryset.order_by("pk"))
 
 
 def orders_replay(orders: list[Order], *, kind: str, subject: str) -> ReplayOutcome:
@@ -33,7 +26,7 @@ def orders_replay(orders: list[Order], *, kind: str, subject: str) -> ReplayOutc
     erp = erp_adapter()
     try:
         ctx = context_build(erp=erp, orders=orders)
-        outcomes = [order_process(order=o, erp=erp, ctx=ctx) for o in orders]
+        outcomes = [outcome for _, outcome in orders_process(orders=orders, erp=erp, ctx=ctx)]
     except ConnectorError as exc:
         return ReplayOutcome(ok=False, detail=f"The ERP could not be reached: {exc}")
     posted = sum(1 for o in outcomes if o.status in ("posted", "already"))

@@ -74,3 +74,59 @@ class OrderFactory(factory.django.DjangoModelFactory):
     magento_created_at = factory.LazyFunction(timezone.now)
     magento_updated_at = factory.LazyFunction(timezone.now)
     payload = factory.LazyAttribute(lambda o: {"increment_id": o.increment_id})
+
+
+# --- order mirror rows (integration), for the CX screens -----------------------------------
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integration.OrderLine"
+
+    order = factory.SubFactory(OrderFactory)
+    item_id = factory.Sequence(lambda n: 5000 + n)
+    sku = "24-MB01"
+    name = "Joust Duffle Bag"
+    product_type = "simple"
+    qty_ordered = Decimal("1")
+    price = Decimal("34.00")
+    row_total = Decimal("34.00")
+    row_total_incl_tax = Decimal("40.80")
+
+
+class OrderAddressFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integration.OrderAddress"
+
+    order = factory.SubFactory(OrderFactory)
+    address_type = "shipping"
+    firstname = factory.LazyAttribute(lambda a: a.order.customer_firstname or "Jane")
+    lastname = factory.LazyAttribute(lambda a: a.order.customer_lastname or "Smith")
+    street = factory.LazyFunction(lambda: ["10 Downing Street"])
+    city = "London"
+    postcode = "SW1A 2AA"
+    country_id = "GB"
+    telephone = "020 7946 0000"
+
+
+class OrderHoldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integration.OrderHold"
+
+    order = factory.SubFactory(OrderFactory)
+    kind = "address_invalid"
+    subject = factory.LazyAttribute(lambda h: h.order.increment_id)
+    field = "postcode"
+    message = factory.LazyAttribute(lambda h: f"Order {h.order.increment_id} address problem")
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integration.Shipment"
+
+    erp_shipment_id = factory.Sequence(lambda n: f"{700 + n}")
+    order = factory.SubFactory(OrderFactory)
+    erp_state = "done"
+    dispatched_at = factory.LazyFunction(timezone.now)
+    tracking_number = factory.Sequence(lambda n: f"TT{n:09d}GB")
+    courier = "Royal Mail Tracked 24"

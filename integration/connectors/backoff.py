@@ -7,6 +7,7 @@ this module decides when, and whether, to try again.
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -17,6 +18,8 @@ from email.utils import parsedate_to_datetime
 from typing import TypeVar
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
 
 
 class ConnectorError(Exception):
@@ -236,6 +239,13 @@ def call_with_retries(
                     status=exc.status,
                     body=exc.body,
                 ) from exc
+            logger.warning(
+                "%s call failed (%s); attempt %d, retrying in %.1fs",
+                exc.system or "external",
+                exc.message,
+                attempt,
+                delay,
+            )
             sleep(delay)
             continue
         if breaker is not None:

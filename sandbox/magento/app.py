@@ -443,8 +443,9 @@ def products_list(ctx: Ctx) -> dict[str, Any]:
         for flt in group:
             if flt.field not in PRODUCT_FIELDS:
                 raise MagentoError("Invalid attribute name: %1", [flt.field])
+    docs, indexes = ctx.store.indexed_docs("products", ("sku",), product_field)
     return _search_result(
-        ctx, ctx.store.all_docs("products"), criteria, fields=PRODUCT_FIELDS, get=product_field
+        ctx, docs, criteria, fields=PRODUCT_FIELDS, get=product_field, indexes=indexes
     )
 
 
@@ -481,7 +482,8 @@ def _sources(store: Store) -> dict[str, dict[str, Any]]:
 @route("GET", "/V1/inventory/source-items", "Magento_InventoryApi::source")
 def source_items_list(ctx: Ctx) -> dict[str, Any]:
     criteria = parse_search_criteria(ctx.args)
-    return _search_result(ctx, ctx.store.source_items(), criteria, fields=SOURCE_ITEM_FIELDS)
+    docs, indexes = ctx.store.indexed_docs("source_items", ("sku", "source_code"))
+    return _search_result(ctx, docs, criteria, fields=SOURCE_ITEM_FIELDS, indexes=indexes)
 
 
 def _validate_source_items(store: Store, body: Any) -> list[dict[str, Any]]:

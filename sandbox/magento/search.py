@@ -13,8 +13,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sandbox.magento.errors import REQUIRED_FIELD, MagentoError
@@ -44,6 +45,20 @@ class Filter:
     field: str
     value: str
     condition_type: str = "eq"
+
+    @cached_property
+    def listed(self) -> tuple[frozenset[str], frozenset[float]]:
+        """The values of an `in`/`nin` filter, parsed once rather than once per row: lower-cased
+        (text columns compare case-insensitively) and as numbers (numeric columns; MySQL casts
+        non-numeric text to 0)."""
+        values = [v.strip() for v in self.value.split(",")]
+        numbers = set()
+        for value in values:
+            try:
+                numbers.add(float(value))
+            except ValueError:
+                numbers.add(0.0)
+        return frozenset(v.lower() for v in values), frozenset(numbers)
 
 
 @dataclass
@@ -199,8 +214,16 @@ def matches(actual: Any, flt: Filter) -> bool:
     if isinstance(actual, list):  # multi-valued attribute: match any element
         return any(matches(element, flt) for element in actual)
     if cond in ("in", "nin"):
-        values = [v.strip() for v in flt.value.split(",")]
-        hit = any((pair := _coerce(actual, v)) is not None and pair[0] == pair[1] for v in values)
+        # Set lookups with _coerce's rules: equal as numbers for a numeric column, equal
+        # lower-cased for anything else; NULL is in nothing and not-in nothing.
+        hit = False
+        if actual is not None:
+            texts, numbers = flt.listed
+            value = int(actual) if isinstance(actual, bool) else actual
+            if isinstance(value, int | float):
+                hit = float(value) in numbers
+            else:
+                hit = str(value).lower() in texts
         return hit if cond == "in" else (actual is not None and not hit)
     if cond in ("like", "nlike"):
         if actual is None:
@@ -253,6 +276,45 @@ class Page:
     total_count: int
 
 
+KeyIndex = Mapping[str, Sequence[int]]
+
+
+def key_index(
+    docs: Sequence[Mapping[str, Any]], name: str, get: Getter = _default_get
+) -> KeyIndex | None:
+    """Positions of the documents by lower-cased `name`, for `apply(indexes=...)`; None when a
+    document's value is not text (only text compares as plain lower-cased equality)."""
+    index: dict[str, list[int]] = {}
+    for position, doc in enumerate(docs):
+        value = get(doc, name)
+        if not isinstance(value, str):
+            return None
+        index.setdefault(value.lower(), []).append(position)
+    return index
+
+
+def _narrowed(
+    docs: list[dict[str, Any]], criteria: SearchCriteria, indexes: Mapping[str, KeyIndex]
+) -> list[dict[str, Any]]:
+    """The documents that can satisfy a filter group made only of `eq`/`in` filters on indexed
+    text fields (every match of the search is among them), in their original order.
+
+    Groups are AND'ed, so such a group alone bounds the result: a read-back of a few thousand
+    SKUs looks them up instead of testing every row. `apply` still tests every filter on what
+    is left, so the result is exactly the full scan's.
+    """
+    for group in criteria.filter_groups:
+        if not all(f.field in indexes and f.condition_type in ("eq", "in") for f in group):
+            continue
+        positions: set[int] = set()
+        for flt in group:
+            keys = flt.listed[0] if flt.condition_type == "in" else (flt.value.lower(),)
+            for key in keys:
+                positions.update(indexes[flt.field].get(key, ()))
+        return [docs[position] for position in sorted(positions)]
+    return docs
+
+
 def apply(
     docs: list[dict[str, Any]],
     criteria: SearchCriteria,
@@ -260,9 +322,12 @@ def apply(
     fields: frozenset[str] | None = None,
     get: Getter = _default_get,
     input_limits: bool = False,
+    indexes: Mapping[str, KeyIndex] | None = None,
 ) -> Page:
     """Filter, sort and page documents. `fields` are the searchable top-level attributes; an
-    unknown one raises, as MySQL's "Unknown column" surfaces as a masked 500 in Magento."""
+    unknown one raises, as MySQL's "Unknown column" surfaces as a masked 500 in Magento.
+    `indexes` (from `key_index` over these same `docs`) let `eq`/`in` filters on those fields
+    look rows up instead of scanning them."""
     for group in criteria.filter_groups:
         for flt in group:
             if fields is not None and flt.field not in fields:
@@ -270,6 +335,8 @@ def apply(
     for name, _ in criteria.sort_orders:
         if fields is not None and name not in fields:
             raise UnknownField(name)
+    if indexes:
+        docs = _narrowed(docs, criteria, indexes)
     selected = [
         doc
         for doc in docs

@@ -13,10 +13,12 @@ import json
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from sandbox.magento.search import Getter, KeyIndex, key_index
 
 DEFAULT_DB_PATH = "var/magento-sandbox.sqlite3"
 ENTITY_TABLES = ("products", "orders", "shipments", "invoices")
@@ -66,8 +68,9 @@ class Store:
         self.path = str(path)
         Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
-        # Parsed documents per table, reused until that table's version counter moves.
-        self._cache: dict[str, tuple[int, list[dict[str, Any]]]] = {}
+        # Parsed documents per table (and their key indexes, built on first use), reused until
+        # that table's version counter moves.
+        self._cache: dict[str, tuple[int, list[dict[str, Any]], dict[str, KeyIndex | None]]] = {}
         self._cache_lock = threading.Lock()
         self._connection().executescript(SCHEMA)  # executescript manages its own transaction
 
@@ -179,19 +182,39 @@ class Store:
         )
         return json.loads(row["doc"]) if row else None
 
-    def all_docs(self, table: str) -> list[dict[str, Any]]:
-        """Every document of a table in primary-key order. Callers must not mutate them."""
+    def _cached(self, table: str) -> tuple[int, list[dict[str, Any]], dict[str, KeyIndex | None]]:
         version = self._version(table)
         with self._cache_lock:
             cached = self._cache.get(table)
             if cached and cached[0] == version:
-                return cached[1]
-        key = _KEY_COLUMN[table]
-        rows = self.read().execute(f"SELECT doc FROM {table} ORDER BY {key}").fetchall()  # noqa: S608
-        docs = [json.loads(row["doc"]) for row in rows]
+                return cached
+        if table == "source_items":
+            docs = self._read_source_items()
+        else:
+            key = _KEY_COLUMN[table]
+            rows = self.read().execute(f"SELECT doc FROM {table} ORDER BY {key}").fetchall()  # noqa: S608
+            docs = [json.loads(row["doc"]) for row in rows]
+        entry: tuple[int, list[dict[str, Any]], dict[str, KeyIndex | None]] = (version, docs, {})
         with self._cache_lock:
-            self._cache[table] = (version, docs)
-        return docs
+            self._cache[table] = entry
+        return entry
+
+    def all_docs(self, table: str) -> list[dict[str, Any]]:
+        """Every document of a table in primary-key order. Callers must not mutate them."""
+        return self._cached(table)[1]
+
+    def indexed_docs(
+        self, table: str, names: Iterable[str], get: Getter | None = None
+    ) -> tuple[list[dict[str, Any]], dict[str, KeyIndex]]:
+        """`all_docs` (or `source_items`) with a lower-cased key index per text field in `names`,
+        built once per version of the table, for `search.apply(indexes=...)`."""
+        _, docs, indexes = self._cached(table)
+        for name in names:
+            if name not in indexes:
+                built = key_index(docs, name, get) if get else key_index(docs, name)
+                with self._cache_lock:
+                    indexes[name] = built
+        return docs, {n: i for n in names if (i := indexes.get(n)) is not None}
 
     def count(self, table: str) -> int:
         return self.read().execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: S608
@@ -204,6 +227,10 @@ class Store:
     # --- MSI ---------------------------------------------------------------------------
 
     def source_items(self) -> list[dict[str, Any]]:
+        """Every source item by (sku, source_code). Callers must not mutate them."""
+        return self._cached("source_items")[1]
+
+    def _read_source_items(self) -> list[dict[str, Any]]:
         rows = self.read().execute(
             "SELECT sku, source_code, quantity, status FROM source_items ORDER BY sku, source_code"
         )
@@ -228,6 +255,7 @@ class Store:
                     for i in items
                 ],
             )
+            self._bump_version(conn, "source_items")
 
     def delete_source_items(self, items: list[dict[str, Any]]) -> None:
         with self.transaction() as conn:
@@ -235,6 +263,7 @@ class Store:
                 "DELETE FROM source_items WHERE sku = ? AND source_code = ?",
                 [(i["sku"], i["source_code"]) for i in items],
             )
+            self._bump_version(conn, "source_items")
 
     def deduct_source(self, sku: str, source_code: str, qty: float) -> None:
         with self.transaction() as conn:
@@ -242,6 +271,7 @@ class Store:
                 "UPDATE source_items SET quantity = quantity - ? WHERE sku = ? AND source_code = ?",
                 (qty, sku, source_code),
             )
+            self._bump_version(conn, "source_items")
 
     def source_quantity(self, sku: str) -> float | None:
         """Quantity over in-stock source items of the sku (every source is linked to stock 1)."""

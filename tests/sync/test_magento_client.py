@@ -344,3 +344,23 @@ def test_oauth1_requests_are_signed_hmac_sha256_and_verify():
         str(captured[0].url), http_method="GET", headers={"Authorization": header}
     )
     assert ok
+
+
+def test_a_body_that_is_not_json_is_retried_then_reported_never_taken_as_empty():
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        if len(calls) == 1:
+            return httpx.Response(200, content=b"<html>proxy error</html>")
+        return httpx.Response(200, content=b'{"items": [{"entity_id": 1, "grand_total": 58.33}]}')
+
+    with make_client(handler) as client:
+        assert client.request("GET", "orders") == {
+            "items": [{"entity_id": 1, "grand_total": 58.33}]
+        }
+    assert len(calls) == 2
+
+    broken = make_client(lambda r: httpx.Response(200, content=b"{NaN"), attempts=2)
+    with broken, pytest.raises(RetriesExhausted, match="undecodable response body"):
+        broken.request("GET", "orders")
