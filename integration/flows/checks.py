@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from exceptions_app.models import LIVE_STATUSES, DeskException
@@ -48,9 +49,13 @@ def check_order_stuck(*, now: datetime) -> int:
     dispatched = Shipment.objects.filter(order=OuterRef("pk"), dispatched_at__isnull=False)
     unposted = [OrderErpStatus.NEW, OrderErpStatus.HELD, OrderErpStatus.FAILED]
     stuck = list(
-        Order.objects.annotate(shipped=Exists(dispatched))
+        Order.objects.annotate(
+            shipped=Exists(dispatched), since=Greatest("magento_created_at", "first_seen_at")
+        )
         .filter(
-            Q(erp_status__in=unposted, magento_created_at__lt=unposted_before)
+            # Counted from when the desk first saw the order (or its creation, if later): the
+            # first pull of a store's history is not thousands of stuck orders.
+            Q(erp_status__in=unposted, since__lt=unposted_before)
             | Q(
                 erp_status=OrderErpStatus.POSTED,
                 erp_posted_at__lt=undispatched_before,

@@ -127,10 +127,11 @@ def orders_in_run(*, magento: MagentoClient, now: datetime | None = None) -> Syn
             if not exc.retryable:
                 raise
             pull.bisecting(since, until + timedelta(seconds=1))
-        if pull.max_seen is not None and (mark is None or pull.max_seen > mark.value):
-            Watermark.objects.update_or_create(
-                flow=Flow.ORDERS_IN, defaults={"value": pull.max_seen}
-            )
+        # Never past the pull's own start: an updated_at ahead of our clock (Magento's clock
+        # skewed, or bad data) would otherwise make later pulls skip real updates.
+        newest = min(pull.max_seen, until) if pull.max_seen is not None else None
+        if newest is not None and (mark is None or newest > mark.value):
+            Watermark.objects.update_or_create(flow=Flow.ORDERS_IN, defaults={"value": newest})
         if pull.quarantined:
             run.error = "Quarantined Magento windows (retried next run): " + ", ".join(
                 str(w) for w in pull.quarantined

@@ -394,7 +394,8 @@ def _one_order(
         add_history(store, order, comment="Suspected fraud: awaiting payment review.",
                     created=stamp)  # fmt: skip
     elif fate not in ("pending", "canceled"):
-        invoice_at = created + timedelta(minutes=rng.randrange(1, 30))
+        # Never in the future: a real store has no updated_at ahead of its clock.
+        invoice_at = min(now, created + timedelta(minutes=rng.randrange(1, 30)))
         store.put_doc("invoices", invoice_order(store, order, now=invoice_at))
         add_history(store, order, comment=f"Captured amount of £{order['grand_total']:.2f} online.",
                     created=timestamp(invoice_at), is_customer_notified=1)  # fmt: skip

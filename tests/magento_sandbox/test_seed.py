@@ -140,3 +140,15 @@ def test_divergence_is_disjoint_small_and_from_the_catalogue():
     some_renamed, code = next(iter(divergence.renamed.items()))
     assert divergence.erp_code(some_missing) is None
     assert divergence.erp_code(some_renamed) == code != some_renamed
+
+
+def test_no_seeded_timestamp_is_ahead_of_the_store_clock(tmp_path):
+    store = fresh_store(tmp_path / "clock.sqlite3")
+    # Recent orders are the ones whose invoice or shipment could land after "now".
+    seed_orders(store, orders=300, days=1, seed=3, now=NOW)
+    latest = NOW.strftime("%Y-%m-%d %H:%M:%S")
+    for table in ("orders", "invoices", "shipments"):
+        for doc in store.all_docs(table):
+            for key in ("created_at", "updated_at"):
+                assert (doc.get(key) or "") <= latest, (table, doc.get("entity_id"), key)
+    store.close()

@@ -29,9 +29,17 @@ def synced(seeded, carrier_mappings):
     return app, erp
 
 
-def test_stuck_orders_are_raised_and_resolve_when_they_move(synced):
+def test_orders_the_desk_has_only_just_seen_are_not_yet_stuck(synced):
+    # The seeded orders are days old in Magento but were pulled a moment ago.
     held = Order.objects.filter(erp_status=OrderErpStatus.HELD).order_by("pk").first()
-    now = timezone.now()
+    assert held.magento_created_at < timezone.now() - timedelta(days=1)
+    check_order_stuck(now=timezone.now())
+    assert not DeskException.objects.filter(kind="order_stuck").exists()
+
+
+def test_stuck_orders_are_raised_and_resolve_when_they_move(synced, settings):
+    held = Order.objects.filter(erp_status=OrderErpStatus.HELD).order_by("pk").first()
+    now = timezone.now() + timedelta(minutes=settings.SYNC_ORDER_STUCK_MINUTES + 1)
     check_order_stuck(now=now)
     exception = DeskException.objects.get(fingerprint=f"order_stuck:{held.increment_id}")
     assert "paid but not in the ERP" in exception.message
