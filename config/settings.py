@@ -1,6 +1,5 @@
 """Settings for the exception desk. Every value comes from the environment (see .env.example)."""
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -303,5 +302,3 @@ LOGGING = {
     # httpx logs every request at INFO; our connectors log what matters themselves.
     "loggers": {"axes": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }
-
-TESTING = "pytest" in sys.modules

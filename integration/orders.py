@@ -51,6 +51,7 @@ from integration.models import (
     SkuMapping,
     System,
 )
+from integration.services import ADDRESS_FIELDS
 from integration.skus import ItemState, LineSource, lines_expand, skus_resolve
 
 logger = logging.getLogger(__name__)
@@ -420,20 +421,7 @@ class ValidationContext:
 
 # What validation reads of a line and of an address.
 _LINE_COLUMNS = tuple(f.name for f in dataclass_fields(LineSource))
-_ADDRESS_COLUMNS = (
-    "order",
-    "address_type",
-    "firstname",
-    "lastname",
-    "company",
-    "street",
-    "city",
-    "region",
-    "postcode",
-    "country_id",
-    "telephone",
-    "email",
-)
+_ADDRESS_COLUMNS = ("order", "address_type", *ADDRESS_FIELDS, "email")
 
 
 def orders_for_validation(queryset: QuerySet[Order]) -> list[Order]:
@@ -849,11 +837,10 @@ def _post_claim_or_wait(pk: int, owner: str) -> tuple[bool, str, str]:
             status, sale_id, _live = _post_read(pk)
             return True, status, sale_id
         status, sale_id, live = _post_read(pk)
-        if status == OrderErpStatus.POSTED or not live or time.monotonic() >= deadline:
-            if status != OrderErpStatus.POSTED and not live:
-                continue  # the claim just lapsed or was released: try to take it
+        if status == OrderErpStatus.POSTED or time.monotonic() >= deadline:
             return False, status, sale_id
-        time.sleep(0.1)
+        if live:
+            time.sleep(0.1)  # another worker is posting it; a lapsed claim is retried at once
 
 
 def order_post(
