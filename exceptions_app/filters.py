@@ -9,9 +9,8 @@ from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from exceptions_app.models import WORKING_STATUSES, ExceptionKind, ExceptionStatus, Team
+from exceptions_app.models import WORKING_STATUSES, ExceptionKind, ExceptionStatus, System, Team
 from exceptions_app.selectors import team_members, visible_teams
-from integration.models import System
 
 ACTIVE = "active"
 ALL = "all"

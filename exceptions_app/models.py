@@ -8,10 +8,17 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from integration.models import System
-
 MONEY = {"max_digits": 20, "decimal_places": 4}
 QTY = {"max_digits": 14, "decimal_places": 4}
+
+
+class System(models.TextChoices):
+    """Where a drift sits: the screens group exceptions and failed runs by it."""
+
+    MAGENTO = "magento", "Magento"
+    INTEGRATION = "integration", "Integration layer"
+    ERP = "erp", "ERP"
+    PAYMENT = "payment", "Payment provider"
 
 
 class ExceptionKind(models.TextChoices):
@@ -146,14 +153,8 @@ class DeskException(models.Model):
     kind = models.CharField(max_length=32, choices=ExceptionKind.choices)
     fingerprint = models.CharField(max_length=400, db_index=True)
     subject = models.CharField(max_length=350)
-    # Subject references: whichever apply to the kind.
-    order = models.ForeignKey(
-        "integration.Order",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="exceptions",
-    )
+    # Subject references: whichever apply to the kind. The order is named by its Magento
+    # number, not a foreign key: the core knows no flow's tables.
     order_increment_id = models.CharField(max_length=50, blank=True, db_index=True)
     sku = models.CharField(max_length=255, blank=True, db_index=True)
     erp_document = models.CharField(max_length=128, blank=True)

@@ -55,7 +55,7 @@ def exception_queue(
     `filters` is applied by exceptions_app.filters.ExceptionFilter in the view; this accepts
     the same keys for callers outside a request (e.g. the benchmark).
     """
-    queryset = exceptions_visible(user=user).select_related("assignee", "order")
+    queryset = exceptions_visible(user=user).select_related("assignee")
     if filters:
         from exceptions_app.filters import ExceptionFilter
 
@@ -65,7 +65,7 @@ def exception_queue(
 
 def exception_for_user(*, user: AbstractBaseUser, pk: int) -> DeskException:
     """The exception if the user may read it: 404 if it does not exist, 403 if not theirs."""
-    exception = DeskException.objects.select_related("assignee", "order").filter(pk=pk).first()
+    exception = DeskException.objects.select_related("assignee").filter(pk=pk).first()
     if exception is None:
         raise Http404("No such exception.")
     if not may_read(user, exception):

@@ -147,7 +147,6 @@ def exception_raise(
     subject: str,
     message: str,
     system: str,
-    order: Order | None = None,
     order_increment_id: str = "",
     sku: str = "",
     erp_document: str = "",
@@ -177,10 +176,8 @@ def exception_raise(
         raise TypeError("amount must be a Decimal (money is never a float)")
     evidence = dict(evidence or {})
     fingerprint = f"{kind}:{subject}"
-    increment_id = order_increment_id or (order.increment_id if order is not None else "")
     refs = {
-        "order": order,
-        "order_increment_id": increment_id,
+        "order_increment_id": order_increment_id.strip(),
         "sku": sku,
         "erp_document": erp_document,
         "period": period,

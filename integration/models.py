@@ -8,6 +8,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from exceptions_app.models import System
+
 MONEY = {"max_digits": 20, "decimal_places": 4}
 QTY = {"max_digits": 14, "decimal_places": 4}
 
@@ -203,13 +205,6 @@ class RunStatus(models.TextChoices):
     PARTIAL = "partial", "Finished with failures"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped (another run held the lock)"
-
-
-class System(models.TextChoices):
-    MAGENTO = "magento", "Magento"
-    INTEGRATION = "integration", "Integration layer"
-    ERP = "erp", "ERP"
-    PAYMENT = "payment", "Payment provider"
 
 
 class SyncRun(models.Model):

@@ -654,7 +654,6 @@ def _shipping_discount(order: Order) -> Decimal:
 
 
 def _raise_for(order: Order, cause: Cause) -> None:
-    per_order = cause.kind in ("address_invalid", "order_post_failed")
     evidence = {"field": cause.field, "order": order.increment_id}
     if cause.kind == "address_invalid":
         evidence["fields"] = cause.field.split(", ")
@@ -663,7 +662,6 @@ def _raise_for(order: Order, cause: Cause) -> None:
         subject=cause.subject,
         message=cause.message,
         system=System.INTEGRATION if cause.kind != "order_post_failed" else System.ERP,
-        order=order if per_order else None,
         order_increment_id=order.increment_id,
         sku=cause.sku,
         evidence=evidence,
@@ -1009,7 +1007,7 @@ def _order_post_reporting(
             subject=order.increment_id,
             message=f"Posting order {order.increment_id} failed after retries: {exc}",
             system=System.ERP,
-            order=order,
+            order_increment_id=order.increment_id,
             evidence={"error": str(exc), "retryable": True},
             amount=order.grand_total,
             currency=order.currency_code,

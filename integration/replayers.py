@@ -52,7 +52,7 @@ def replay_held(exception) -> ReplayOutcome:
 
 
 def replay_post_failed(exception) -> ReplayOutcome:
-    if exception.order_id is None:
+    if not exception.order_increment_id:
         # The outage exception: replay every order still waiting for the ERP.
         from integration.flows.orders_out import orders_out_run
 
@@ -62,7 +62,7 @@ def replay_post_failed(exception) -> ReplayOutcome:
             detail=f"Orders-out run: {run.posted} posted, {run.held} held, {run.failed} failed."
             + (f" {run.error}" if run.error else ""),
         )
-    orders = _orders(Order.objects.filter(pk=exception.order_id))
+    orders = _orders(Order.objects.filter(increment_id=exception.order_increment_id))
     return orders_replay(orders, kind=exception.kind, subject=exception.subject)
 
 

@@ -212,8 +212,7 @@ def order_rows_annotate(orders: Sequence[Order]) -> None:
     open_exceptions = (
         DeskException.objects.filter(status__in=WORKING_STATUSES)
         .filter(
-            Q(order_id=OuterRef("pk"))
-            | Q(order_increment_id=OuterRef("increment_id"))
+            Q(order_increment_id=OuterRef("increment_id"))
             | Q(fingerprint__in=Subquery(held_by))
         )
         .order_by()
@@ -301,7 +300,7 @@ def cx_exceptions_open(*, user: AbstractBaseUser, limit: int = 50) -> tuple[list
     from exceptions_app.selectors import exceptions_visible
 
     working = exceptions_visible(user=user).filter(team=Team.CX, status__in=WORKING_STATUSES)
-    rows = list(working.select_related("assignee", "order").order_by("sla_due_at", "pk")[:limit])
+    rows = list(working.select_related("assignee").order_by("sla_due_at", "pk")[:limit])
     total = len(rows) if len(rows) < limit else working.count()
     return rows, total
 
@@ -523,8 +522,7 @@ def order_path(*, increment_id: str) -> OrderPath | None:
     fingerprints = {f"{h.kind}:{h.subject}" for h in holds}
     exceptions = list(
         DeskException.objects.filter(
-            Q(order_id=order.pk)
-            | Q(order_increment_id=order.increment_id)
+            Q(order_increment_id=order.increment_id)
             | Q(fingerprint__in=fingerprints)
         )
         .select_related("assignee")

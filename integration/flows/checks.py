@@ -90,7 +90,7 @@ def check_order_stuck(*, now: datetime) -> int:
             subject=order.increment_id,
             message=message,
             system=system,
-            order=order,
+            order_increment_id=order.increment_id,
             amount=order.grand_total,
             currency=order.currency_code,
         )
@@ -119,7 +119,7 @@ def check_status_drift(*, now: datetime) -> int:
                 "but Magento has no shipment."
             ),
             system=System.MAGENTO,
-            order=shipment.order,
+            order_increment_id=shipment.order.increment_id,
             erp_document=shipment.erp_shipment_id,
         )
     for subject in _open_subjects("status_drift") - drifting:
@@ -220,7 +220,7 @@ def check_variances(*, erp: ErpAdapter, since: datetime) -> int:
                             f" (gap {gap}). Likely cause: {cause}."
                         ),
                         system=System.ERP,
-                        order=order,
+                        order_increment_id=order.increment_id,
                         erp_document=sale.number or sale.erp_id,
                         period=period,
                         evidence={**evidence, "likely_cause": cause},

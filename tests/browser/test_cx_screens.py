@@ -58,7 +58,7 @@ def _seed() -> None:
         subject=drifted.increment_id,
         message="Dispatched in the ERP but Magento has no shipment.",
         system="magento",
-        order=drifted,
+        order_increment_id=drifted.increment_id,
     )
 
 

@@ -28,7 +28,7 @@ def orders(db):
         subject=dispatched.increment_id,
         message="Dispatched in the ERP but Magento has no shipment.",
         system="magento",
-        order=dispatched,
+        order_increment_id=dispatched.increment_id,
     )
     shipped = make_order("000000105", postcode="CF10 1AA")
     dispatch(shipped, told=True)

@@ -152,7 +152,7 @@ def test_an_order_the_erp_refused_is_blocked_at_the_erp_step(db):
         subject=order.increment_id,
         message="ERP: party address is required",
         system="erp",
-        order=order,
+        order_increment_id=order.increment_id,
     )
     path = order_path(increment_id="000000140")
     assert states(path)["erp"] == "blocked"
