@@ -1,7 +1,9 @@
 """The Magento client and ERP adapter the flows use, built from settings.
 
-Tests and benchmarks install their own factories (an in-process sandbox transport, a test
-Tryton) with `connections_override`; nothing else in the flows knows where the systems are.
+Each call builds a fresh client or adapter that the caller closes (`with erp_adapter() as
+erp:`), so a factory installed with `connections_override` by tests and benchmarks (an
+in-process sandbox transport, a test Tryton) hands out a new one per call rather than one
+shared instance. Nothing else in the flows knows where the systems are.
 """
 
 from __future__ import annotations

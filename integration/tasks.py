@@ -27,15 +27,17 @@ def run_flow(name: str) -> SyncRun:
         with magento_client() as magento:
             return orders_in_run(magento=magento)
     if name == "orders_out":
-        return orders_out_run(erp=erp_adapter())
+        with erp_adapter() as erp:
+            return orders_out_run(erp=erp)
     if name == "finance":
-        return finance_run(erp=erp_adapter())
-    with magento_client() as magento:
+        with erp_adapter() as erp:
+            return finance_run(erp=erp)
+    with magento_client() as magento, erp_adapter() as erp:
         if name == "stock":
-            return stock_run(magento=magento, erp=erp_adapter())
+            return stock_run(magento=magento, erp=erp)
         if name == "shipments":
-            return shipments_run(magento=magento, erp=erp_adapter())
-        return checks_run(magento=magento, erp=erp_adapter())
+            return shipments_run(magento=magento, erp=erp)
+        return checks_run(magento=magento, erp=erp)
 
 
 def _summary(run: SyncRun) -> str:

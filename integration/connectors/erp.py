@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, Self
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,20 @@ class ErpRejected(Exception):  # noqa: N818
 
 
 class ErpAdapter(Protocol):
-    """What the flows call. Every method is safe to call twice."""
+    """What the flows call. Every method is safe to call twice.
+
+    Adapters subclass this to inherit the context-manager methods: callers write
+    `with erp_adapter() as erp:` and the adapter's connections are released on the way out.
+    """
+
+    def close(self) -> None:
+        """Release the adapter's connections; safe to call twice. No-op when it holds none."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def items_by_codes(self, codes: Iterable[str]) -> dict[str, ErpItemInfo]:
         """Items with these codes, active or not; codes the ERP lacks are absent."""

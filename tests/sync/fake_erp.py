@@ -14,6 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from integration.connectors.erp import (
+    ErpAdapter,
     ErpInvoice,
     ErpItemInfo,
     ErpRejected,
@@ -24,7 +25,7 @@ from integration.connectors.erp import (
 from sandbox.divergence import STOCKED_TYPES, catalogue_divergence, catalogue_rows
 
 
-class FakeErp:
+class FakeErp(ErpAdapter):
     def __init__(self, *, latency: float = 0.0) -> None:
         self.latency = latency
         self.calls = 0

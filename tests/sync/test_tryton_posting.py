@@ -16,6 +16,7 @@ from exceptions_app.models import DeskException
 from exceptions_app.services import exception_replay
 from integration.connections import connections_override
 from integration.connectors.erp import SaleLineRequest, SaleRequest
+from integration.connectors.tryton.client import TrytonAdapter
 from integration.flows.orders_in import orders_in_run
 from integration.flows.orders_out import orders_out_run
 from integration.models import Order, OrderErpStatus, SkuMapping
@@ -71,7 +72,18 @@ def test_orders_reach_tryton_once_with_their_lines_and_replays_post_the_held(
                if e.sku in divergence.renamed]  # fmt: skip
     if not renamed:
         pytest.skip("seed 21 produced no renamed-SKU order")
-    with connections_override(erp=lambda: tryton):
+
+    def fresh() -> TrytonAdapter:
+        # A replay closes the adapter it opens: each gets its own, not the fixture's.
+        return TrytonAdapter(
+            base_url=tryton_server.base_url,
+            database=tryton_server.database,
+            api_key=tryton_server.api_key,
+            breaker=tryton.breaker,
+            policy=tryton.policy,
+        )
+
+    with connections_override(erp=fresh):
         for exception in renamed:
             SkuMapping.objects.create(magento_sku=exception.sku,
                                       erp_item_code=divergence.renamed[exception.sku])  # fmt: skip

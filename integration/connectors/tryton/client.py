@@ -33,6 +33,7 @@ from integration.connectors.backoff import (
     parse_retry_after,
 )
 from integration.connectors.erp import (
+    ErpAdapter,
     ErpInvoice,
     ErpItemInfo,
     ErpRejected,
@@ -101,7 +102,7 @@ def _dec(value: Any) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-class TrytonAdapter:
+class TrytonAdapter(ErpAdapter):
     """ErpAdapter over Tryton REST: pooled, timed out, retried, breaker-guarded."""
 
     def __init__(
@@ -151,6 +152,7 @@ class TrytonAdapter:
         )
 
     def close(self) -> None:
+        """Close the pooled connections; httpx makes a second close a no-op."""
         self._http.close()
 
     # -- plumbing --
