@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "integration",
     "exceptions_app",
     "reconciliation",
+    "cx",
     "sandbox",
 ]
 

@@ -10,7 +10,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("ops/", include("exceptions_app.urls")),
     path("finance/", include("reconciliation.urls")),
-    path("cx/", include("integration.cx_urls")),
+    path("cx/", include("cx.urls")),
     path("health/", include("integration.health_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,10 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from cx.order_path import order_path
 from exceptions_app.models import DeskException
 from exceptions_app.services import exception_resolve
 from integration.models import Order, OrderAddress, OrderHold
-from integration.selectors import order_path
 from integration.services import order_address_correct
 from tests.cx.builders import hold_address, make_order
 from tests.factories import OrderLineFactory, ShipmentFactory, UserFactory

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from integration.selectors import (
+from cx.selectors import (
     SearchKey,
     order_number_candidates,
     order_rows_annotate,
@@ -195,3 +195,13 @@ def test_digits_that_are_no_order_number_are_tried_as_a_postcode(db):
     make_order("000000802", postcode="SW1A 1AA")
     assert found("75001") == ["000000801"]
     assert found("801") == ["000000801"]  # an order number wins over a postcode
+
+
+def test_the_cx_panel_names_each_exceptions_order_and_customer(client_as, orders):
+    body = client_as("cx").get(LOOKUP).content.decode()
+    named = [(orders["held_exception"], "Siobhan O&#x27;Brien"), (orders["drift"], "Jane Smith")]
+    for exception, customer in named:
+        start = body.index(f'data-exception="{exception.pk}"')
+        row = body[start : body.index("</li>", start)]
+        assert reverse("cx:order_detail", args=[exception.order_increment_id]) in row
+        assert f"· {customer}" in row

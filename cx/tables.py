@@ -1,11 +1,11 @@
 """The order lookup's result table (django-tables2). Every cell reads the row's annotations
-(integration.selectors.order_search), so a page of results is one query."""
+(cx.selectors.order_rows_annotate), so a page of results is one query."""
 
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from integration import cx_words
+from cx import words
 from integration.models import Order, OrderErpStatus
 
 # The desk's view of an order, in the words an agent would use.
@@ -58,7 +58,7 @@ class OrderResultTable(tables.Table):
         return format_html('<a href="{}">#{}</a>', url, record.increment_id)
 
     def render_magento_created_at(self, record: Order) -> str:
-        return cx_words.short_day(record.magento_created_at)
+        return words.short_day(record.magento_created_at)
 
     def render_customer(self, record: Order) -> str:
         return format_html(
@@ -68,7 +68,7 @@ class OrderResultTable(tables.Table):
         )
 
     def render_status(self, record: Order) -> str:
-        return cx_words.magento_status_words(record.status)
+        return words.magento_status_words(record.status)
 
     def render_erp_status(self, record: Order) -> str:
         label, badge = DESK_STATUS.get(
@@ -80,7 +80,7 @@ class OrderResultTable(tables.Table):
 
     def render_dispatched_at(self, record: Order) -> str:
         return format_html(
-            '<span class="text-nowrap">Yes, {}</span>', cx_words.short_day(record.dispatched_at)
+            '<span class="text-nowrap">Yes, {}</span>', words.short_day(record.dispatched_at)
         )
 
     def render_open_exceptions(self, record: Order) -> str:

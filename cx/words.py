@@ -12,6 +12,8 @@ from decimal import Decimal
 
 from django.utils import dateformat, timezone
 
+from exceptions_app.models import ExceptionKind, Team
+
 # Magento 2 order statuses (sales_order_status) as the store's customers would say them.
 MAGENTO_STATUS: dict[str, str] = {
     "pending": "Pending (not paid yet)",
@@ -59,9 +61,34 @@ SHIPMENT_STATE: dict[str, str] = {
 }
 
 TEAM_FIXING: dict[str, str] = {
-    "cx": "customer service is fixing it",
-    "ops": "the operations team is fixing it",
-    "finance": "the finance team is looking at it",
+    Team.CX: "customer service is fixing it",
+    Team.OPS: "the operations team is fixing it",
+    Team.FINANCE: "the finance team is looking at it",
+}
+
+# What an exception that neither holds the order nor names an address means for the order.
+EXCEPTION_MEANS: dict[str, str] = {
+    ExceptionKind.STATUS_DRIFT: (
+        "the warehouse dispatched the order but Magento has not been told, so the customer "
+        "has no tracking details yet"
+    ),
+    ExceptionKind.ORDER_STUCK: "the order has not moved on within its time limit",
+    ExceptionKind.TAX_VARIANCE: (
+        "the tax differs between Magento and the ERP (a finance matter; it does not delay delivery)"
+    ),
+    ExceptionKind.TOTAL_VARIANCE: (
+        "the total differs between Magento and the ERP (a finance matter; it does not delay "
+        "delivery)"
+    ),
+    ExceptionKind.SETTLEMENT_MISMATCH: (
+        "the payment provider's settlement differs from what was charged (a finance matter)"
+    ),
+}
+
+# The button on a blocked step that opens the exception, by what its owner does there.
+EXCEPTION_ACTION: dict[str, str] = {
+    ExceptionKind.ADDRESS_INVALID: "Correct the address",
+    ExceptionKind.STATUS_DRIFT: "Send the shipment to Magento",
 }
 
 # address_invalid names the fields that break the warehouse's rules.
@@ -117,6 +144,10 @@ def team_fixing(team: str) -> str:
     return TEAM_FIXING.get(team, "the desk is looking at it")
 
 
+def exception_action(kind: str) -> str:
+    return EXCEPTION_ACTION.get(kind, "Open the problem")
+
+
 def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "—"
@@ -158,16 +189,16 @@ def address_problem(fields: Iterable[str]) -> str:
 
 def hold_reason(*, kind: str, field: str, subject: str, shipping_description: str) -> str:
     """Why a hold stops the order, as a phrase (no capital, no full stop) to build on."""
-    if kind == "address_invalid":
+    if kind == ExceptionKind.ADDRESS_INVALID:
         return address_problem([f for f in field.split(",") if f.strip()])
-    if kind == "sku_unknown":
+    if kind == ExceptionKind.SKU_UNKNOWN:
         return f"the item {subject} is not set up in the warehouse system yet"
-    if kind == "sku_inactive":
+    if kind == ExceptionKind.SKU_INACTIVE:
         return f"the item {subject} is switched off in the warehouse system"
-    if kind == "carrier_unmapped":
+    if kind == ExceptionKind.CARRIER_UNMAPPED:
         option = shipping_description or subject
         return f"the delivery option “{option}” is not linked to a courier yet"
-    if kind == "order_post_failed":
+    if kind == ExceptionKind.ORDER_POST_FAILED:
         return "the warehouse system refused the order"
     return humanise_code(kind).lower()
 

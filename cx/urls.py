@@ -1,6 +1,6 @@
 from django.urls import path
 
-from integration import views
+from cx import views
 
 app_name = "cx"
 
