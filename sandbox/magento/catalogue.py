@@ -7,7 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sandbox.divergence import catalogue_rows
-from sandbox.magento.orders import DEFAULT_SOURCE, timestamp
+from sandbox.magento.clock import timestamp
+from sandbox.magento.msi import DEFAULT_SOURCE
 from sandbox.magento.store import Store
 
 ATTRIBUTE_SETS = {

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from sandbox.magento.orders import TaxBasis
+from sandbox.magento.orders.pricing import TaxBasis
 
 DEFAULT_PORT = 8081
 
@@ -123,7 +123,7 @@ def handle_init(command: Any, options: dict[str, Any]) -> None:
     from django.conf import settings
 
     from config.env import update_env_file
-    from sandbox.magento.app import utcnow
+    from sandbox.magento.clock import utcnow
     from sandbox.magento.seed import seed_orders
 
     env_path = Path(settings.VAR_DIR) / "sandbox.env"
@@ -145,7 +145,7 @@ def handle_init(command: Any, options: dict[str, Any]) -> None:
 
 
 def handle_seed(command: Any, options: dict[str, Any]) -> None:
-    from sandbox.magento.app import utcnow
+    from sandbox.magento.clock import utcnow
     from sandbox.magento.seed import Shares, live_orders, seed_orders
 
     if options["orders"] < 0 or options["days"] < 0:

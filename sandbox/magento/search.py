@@ -1,4 +1,4 @@
-"""searchCriteria and `fields=` the way Magento's collections apply them (CONTRACT §3).
+"""searchCriteria the way Magento's collections apply it (CONTRACT §3); `fields=` is fields.py.
 
 - Query keys are PHP-style nested (`searchCriteria[filter_groups][0][filters][0][field]`); both
   snake_case and camelCase spellings are accepted and echoed back in snake_case.
@@ -364,41 +364,3 @@ class UnknownField(Exception):
     def __init__(self, name: str):
         super().__init__(name)
         self.name = name
-
-
-# --- fields= partial responses -----------------------------------------------------------------
-
-
-def parse_fields(spec: str) -> dict[str, Any]:
-    """`items[increment_id,entity_id],total_count` -> {"items": {"increment_id": {}, ...}, ...}."""
-    result: dict[str, Any] = {}
-    stack = [result]
-    token = ""
-    for ch in spec:
-        if ch in ",[]":
-            name = token.strip()
-            token = ""
-            if ch == "[":
-                child: dict[str, Any] = {}
-                stack[-1][name] = child
-                stack.append(child)
-                continue
-            if name:
-                stack[-1][name] = {}
-            if ch == "]" and len(stack) > 1:
-                stack.pop()
-        else:
-            token += ch
-    if token.strip():
-        stack[-1][token.strip()] = {}
-    return result
-
-
-def filter_fields(data: Any, spec: Mapping[str, Any]) -> Any:
-    if not spec:
-        return data
-    if isinstance(data, list):
-        return [filter_fields(element, spec) for element in data]
-    if isinstance(data, dict):
-        return {k: filter_fields(data[k], spec[k]) for k in spec if k in data}
-    return data

@@ -34,21 +34,15 @@ from typing import Any
 
 from sandbox.divergence import catalogue_divergence, catalogue_rows
 from sandbox.magento.catalogue import BUNDLE_OPTIONS, configurable_options, option_values
-from sandbox.magento.orders import (
-    Line,
-    OrderSpec,
-    Party,
-    TaxBasis,
-    add_history,
-    build_order,
-    cancel_order,
-    finalise,
-    invoice_order,
-    reserve,
-    set_state,
-    ship_order,
-    timestamp,
-)
+from sandbox.magento.clock import timestamp, utcnow
+from sandbox.magento.orders.builder import build_order
+from sandbox.magento.orders.document import finalise
+from sandbox.magento.orders.invoices import invoice_order
+from sandbox.magento.orders.pricing import TaxBasis
+from sandbox.magento.orders.reservations import reserve
+from sandbox.magento.orders.shipments import ship_order
+from sandbox.magento.orders.spec import Line, OrderSpec, Party
+from sandbox.magento.orders.state import add_history, cancel_order, set_state
 from sandbox.magento.store import Store
 
 
@@ -436,8 +430,6 @@ def live_orders(
     on_order: Any = None,
 ) -> int:
     """Add one fresh order every `interval` seconds until interrupted (or `limit` reached)."""
-    from sandbox.magento.app import utcnow
-
     clock = clock or utcnow
     added = 0
     tick = 0

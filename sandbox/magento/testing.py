@@ -29,15 +29,12 @@ from jsonschema import Draft4Validator
 from oauthlib.oauth1 import SIGNATURE_HMAC_SHA256
 from oauthlib.oauth1 import Client as OAuthClient
 
-from sandbox.magento.app import (
-    FAULT_HEADER,
-    SCHEMA_PATH,
-    create_app,
-    sandbox_state,
-    split_rest_path,
-)
+from sandbox.magento.app import create_app, sandbox_state
 from sandbox.magento.auth import Credentials
 from sandbox.magento.faults import Faults, SimulatedDrop, SimulatedHang
+from sandbox.magento.middleware import FAULT_HEADER
+from sandbox.magento.routing import split_rest_path
+from sandbox.magento.schema import SCHEMA_PATH
 
 BASE_URL = "http://magento.test/rest"
 EXAMPLES_DIR = Path(__file__).resolve().parent / "data" / "examples"

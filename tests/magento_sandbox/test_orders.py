@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sandbox.divergence import catalogue_divergence
 from sandbox.magento.app import sandbox_state
-from sandbox.magento.orders import TaxBasis
+from sandbox.magento.orders.pricing import TaxBasis
 from sandbox.magento.testing import make_app, sandbox_client, seed_app
 
 STAMP = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
