@@ -1,0 +1,40 @@
+"""DESIGN §7: cx/ only reads, and nothing imports cx (the URL map aside)."""
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APPS = ("accounts", "integration", "exceptions_app", "reconciliation", "sandbox")
+
+
+def imported_modules(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_no_app_imports_cx():
+    offenders = [
+        str(path.relative_to(ROOT))
+        for app in APPS
+        for path in (ROOT / app).rglob("*.py")
+        if any(name == "cx" or name.startswith("cx.") for name in imported_modules(path))
+    ]
+    assert offenders == []
+
+
+def test_cx_imports_no_service_and_no_sandbox():
+    modules = list((ROOT / "cx").rglob("*.py"))
+    assert len(modules) >= 8  # the app is where this test looks
+    offenders = {
+        f"{path.relative_to(ROOT)}: {name}"
+        for path in modules
+        for name in imported_modules(path)
+        if ".services." in f".{name}." or name.split(".")[0] == "sandbox"
+    }
+    assert offenders == set()
