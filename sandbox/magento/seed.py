@@ -32,8 +32,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sandbox.divergence import catalogue_divergence, catalogue_rows
-from sandbox.magento.catalogue import BUNDLE_OPTIONS, configurable_options, option_values
 from sandbox.magento.clock import timestamp, utcnow
 from sandbox.magento.orders.builder import build_order
 from sandbox.magento.orders.document import finalise
@@ -41,8 +39,10 @@ from sandbox.magento.orders.invoices import invoice_order
 from sandbox.magento.orders.pricing import TaxBasis
 from sandbox.magento.orders.reservations import reserve
 from sandbox.magento.orders.shipments import ship_order
-from sandbox.magento.orders.spec import Line, OrderSpec, Party
+from sandbox.magento.orders.spec import Line, OrderSpec
 from sandbox.magento.orders.state import add_history, cancel_order, set_state
+from sandbox.magento.seed_customers import customer_parties
+from sandbox.magento.seed_lines import LinePool, product_rows
 from sandbox.magento.store import Store
 
 
@@ -88,67 +88,6 @@ class SeedReport:
         self.causes.setdefault(cause, []).append(increment_id)
 
 
-FIRST_NAMES = [
-    "Oliver", "Amelia", "George", "Isla", "Harry", "Ava", "Jack", "Mia", "Noah", "Emily",
-    "Charlie", "Grace", "Thomas", "Sophie", "James", "Poppy", "William", "Freya", "Arthur",
-    "Lily", "Siobhan", "Rhys", "Aoife", "Callum", "Priya", "Mohammed", "Zainab", "Chidi",
-    "Ewan", "Niamh", "Dylan", "Ffion", "Hamish", "Catriona", "Ravi", "Mei", "Tomasz", "Agnieszka",
-]  # fmt: skip
-LAST_NAMES = [
-    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Patel",
-    "Robinson", "Wright", "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall",
-    "Thomas", "Clarke", "Jackson", "Wood", "Harris", "Edwards", "Turner", "Martin", "Cooper",
-    "Hill", "Ward", "Hughes", "Khan", "Ahmed", "Okafor", "MacDonald", "Campbell", "Kowalski",
-]  # fmt: skip
-HOSTILE_NAMES = [
-    ("<script>alert('x')</script>", "Smith"),
-    ("Siobhán", "O'Brien"),
-    ("Zoë", "Ångström-Nuñez"),
-    ("Robert'); DROP TABLE orders;--", "Tables"),
-    ("Anne-Marie", "D'Arcy-Smythe"),
-    ('"Bobby"', "<b>Bold</b> & Sons"),
-]
-# (city, county, postcode): real, publicly listed postcodes of landmarks and public buildings.
-TOWNS = [
-    ("London", "Greater London", "SW1A 1AA"),
-    ("London", "Greater London", "EC1A 1BB"),
-    ("London", "Greater London", "W1A 1AA"),
-    ("London", "Greater London", "N1 9GU"),
-    ("Manchester", "Greater Manchester", "M1 1AE"),
-    ("Birmingham", "West Midlands", "B1 1BB"),
-    ("Leeds", "West Yorkshire", "LS1 4DY"),
-    ("Glasgow", "Lanarkshire", "G1 1XQ"),
-    ("Edinburgh", "Midlothian", "EH1 1YZ"),
-    ("Cardiff", "South Glamorgan", "CF10 1EP"),
-    ("Bristol", "Bristol", "BS1 4DJ"),
-    ("Belfast", "County Antrim", "BT1 5GS"),
-    ("Newcastle upon Tyne", "Tyne and Wear", "NE1 7RU"),
-    ("Liverpool", "Merseyside", "L1 8JQ"),
-    ("Sheffield", "South Yorkshire", "S1 2HH"),
-    ("Nottingham", "Nottinghamshire", "NG1 5FS"),
-    ("Brighton", "East Sussex", "BN1 1EE"),
-    ("Norwich", "Norfolk", "NR2 1NH"),
-    ("Aberdeen", "Aberdeenshire", "AB10 1AB"),
-    ("Swansea", "West Glamorgan", "SA1 3SN"),
-    ("York", "North Yorkshire", "YO1 7HH"),
-    ("Oxford", "Oxfordshire", "OX1 3BG"),
-    ("Cambridge", "Cambridgeshire", "CB2 1TN"),
-    ("Exeter", "Devon", "EX1 1HS"),
-]
-STREETS = [
-    "High Street", "Station Road", "Church Lane", "Victoria Road", "Green Lane", "Manor Road",
-    "Park Avenue", "Queens Road", "The Crescent", "Mill Lane", "Kings Road", "North Street",
-    "Albert Terrace", "Windsor Close", "Orchard Way", "Chapel Street", "Riverside Walk",
-]  # fmt: skip
-SECOND_LINES = ["Flat 4", "Apartment 12B", "Unit 7, Riverside Works", "2nd Floor", "Flat 1A"]
-THIRD_LINES = ["Rear entrance", "Old Town", "Leave with neighbour at no. 12"]
-LONG_STREET = (
-    "Flat 12, The Old Granary Building, 145-147 Upper Richmond Road West, "
-    "Riverside Industrial Estate Access Road (deliveries via the rear service gate)"
-)
-INVALID_POSTCODES = ["SW1A 1A", "ABC 123", "12345", "EC1A 1BBB", "N/A", "QQ1 1QQ"]
-COMPANIES = ["Acme Widgets Ltd", "Northern Yoga Studio", "Smith & Daughters LLP"]
-
 # (method code, description, gross price) as a UK Luma store would configure them.
 SHIPPING_MAPPED = [
     ("tablerate_bestway", "Best Way - Table Rate", Decimal("3.95")),
@@ -173,110 +112,6 @@ TRACK_SERVICES = [
 ]
 
 
-class _Catalogue:
-    """The sellable pool, with the ERP-divergent SKUs kept apart so causes stay controlled."""
-
-    def __init__(self, products_by_sku: dict[str, dict[str, Any]]):
-        divergence = catalogue_divergence()
-        self.divergent = (
-            set(divergence.missing) | set(divergence.inactive) | set(divergence.renamed)
-        )
-        self.missing = sorted(divergence.missing)
-        self.inactive = sorted(divergence.inactive)
-        self.renamed = sorted(divergence.renamed)
-        rows = catalogue_rows()
-        self.values = option_values(rows)
-        self.products = products_by_sku
-        self.children = [
-            r["sku"] for r in rows if r["parent_sku"] and r["sku"] not in self.divergent
-        ]
-        self.simples = [
-            r["sku"]
-            for r in rows
-            if r["type_id"] == "simple" and not r["parent_sku"] and r["sku"] not in self.divergent
-            and float(r["price"] or 0) > 0
-        ]  # fmt: skip
-        self.downloadables = [
-            r["sku"] for r in rows if r["type_id"] == "downloadable" and float(r["price"] or 0) > 0
-        ]
-        self.parent_of = {r["sku"]: r["parent_sku"] for r in rows if r["parent_sku"]}
-
-    def line_for(self, sku: str, qty: int) -> Line:
-        product = self.products[sku]
-        parent_sku = self.parent_of.get(sku)
-        if parent_sku:
-            return Line(
-                kind="configurable",
-                product=product,
-                parent=self.products[parent_sku],
-                qty=qty,
-                options=configurable_options(sku, self.values),
-            )
-        return Line(kind=product["type_id"], product=product, qty=qty)
-
-    def random_line(self, rng: random.Random) -> Line:
-        qty = rng.choices([1, 2, 3, 5], weights=[75, 15, 7, 3])[0]
-        roll = rng.random()
-        if roll < 0.03:
-            bundle = self.products["24-WG080"]
-            components = [
-                self.products[rng.choice(option)] for option in BUNDLE_OPTIONS["24-WG080"]
-            ]
-            return Line(kind="bundle", product=bundle, qty=1, components=components)
-        if roll < 0.08:
-            return Line(kind="downloadable", product=self.products[rng.choice(self.downloadables)],
-                        qty=1)  # fmt: skip
-        if roll < 0.25:
-            return self.line_for(rng.choice(self.simples), qty)
-        return self.line_for(rng.choice(self.children), qty)
-
-
-def _product_rows(store: Store) -> dict[str, dict[str, Any]]:
-    """Catalogue rows keyed by sku, with the sandbox product id the order items reference."""
-    ids = {doc["sku"]: doc["id"] for doc in store.all_docs("products")}
-    return {row["sku"]: {**row, "id": ids[row["sku"]]} for row in catalogue_rows()}
-
-
-def _party(rng: random.Random, shares: Shares, report_causes: list[str]) -> tuple[Party, Party]:
-    if rng.random() < shares.hostile_name:
-        first, last = rng.choice(HOSTILE_NAMES)
-        report_causes.append("hostile_name")
-    else:
-        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-    registered = rng.random() < 0.7
-    serial = rng.randrange(1, 100000)
-    local = (
-        "".join(ch for ch in f"{first}.{last}".lower() if ch.isalnum() or ch == ".") or "customer"
-    )
-    email = f"{local}{serial}@example.co.uk"
-    city, county, postcode = rng.choice(TOWNS)
-    if rng.random() < 0.05:
-        postcode = postcode.lower().replace(" ", "")  # valid once normalised
-    street = [f"{rng.randrange(1, 250)} {rng.choice(STREETS)}"]
-    if rng.random() < 0.3:
-        street.insert(0, rng.choice(SECOND_LINES))
-    if rng.random() < 0.05:
-        street.append(rng.choice(THIRD_LINES))
-    phone: str | None = f"07700 900{rng.randrange(0, 1000):03d}"
-    company = rng.choice(COMPANIES) if rng.random() < 0.1 else None
-    customer_id = (serial % 5000) + 1 if registered else None
-    billing = Party(first, last, email, customer_id, list(street), city, county, postcode, phone,
-                    company)  # fmt: skip
-    shipping = Party(first, last, email, customer_id, list(street), city, county, postcode, phone,
-                     company)  # fmt: skip
-    if rng.random() < shares.invalid_postcode:
-        shipping.postcode = rng.choice(INVALID_POSTCODES)
-        report_causes.append("invalid_postcode")
-    if rng.random() < shares.long_street:
-        shipping.street = [LONG_STREET]
-        report_causes.append("long_street")
-    if rng.random() < shares.missing_phone:
-        shipping.telephone = None
-        billing.telephone = None
-        report_causes.append("missing_phone")
-    return billing, shipping
-
-
 def _track(rng: random.Random, serial: int) -> dict[str, str]:
     title, pattern = rng.choice(TRACK_SERVICES)
     return {"track_number": pattern.format(n=serial), "title": title, "carrier_code": "custom"}
@@ -299,7 +134,7 @@ def seed_orders(
     shares = shares or Shares()
     rng = random.Random(seed)  # noqa: S311 - demo data
     report = SeedReport()
-    catalogue = _Catalogue(_product_rows(store))
+    pool = LinePool(product_rows(store))
     offsets = sorted(
         (rng.uniform(0, days * 86400) if spread else 0.0 for _ in range(orders)), reverse=True
     )
@@ -308,7 +143,7 @@ def seed_orders(
         report.first_entity_id = next_entity
         for offset in offsets:
             created = now - timedelta(seconds=int(offset))
-            _one_order(store, rng, catalogue, shares, report, next_entity, created, now, basis,
+            _one_order(store, rng, pool, shares, report, next_entity, created, now, basis,
                        complete_after_days)  # fmt: skip
             next_entity += 1
     report.orders = orders
@@ -319,7 +154,7 @@ def seed_orders(
 def _one_order(
     store: Store,
     rng: random.Random,
-    catalogue: _Catalogue,
+    pool: LinePool,
     shares: Shares,
     report: SeedReport,
     entity_id: int,
@@ -328,42 +163,15 @@ def _one_order(
     basis: TaxBasis,
     complete_after_days: float,
 ) -> dict[str, Any]:
+    # The draws happen in a fixed order (customer, lines, shipping, coupon, fate, payment):
+    # the same seed must keep giving the same orders.
     causes: list[str] = []
-    billing, shipping = _party(rng, shares, causes)
-    lines = [
-        catalogue.random_line(rng) for _ in range(rng.choices([1, 2, 3, 4], [50, 30, 15, 5])[0])
-    ]
-    for cause, pool in (
-        ("unknown_sku", catalogue.missing),
-        ("inactive_sku", catalogue.inactive),
-        ("renamed_sku", catalogue.renamed),
-    ):
-        if rng.random() < getattr(shares, cause):
-            lines.append(catalogue.line_for(rng.choice(pool), 1))
-            causes.append(cause)
-    if rng.random() < shares.unmapped_carrier:
-        method, description, price = rng.choice(SHIPPING_UNMAPPED)
-        causes.append("unmapped_carrier")
-    else:
-        method, description, price = rng.choice(SHIPPING_MAPPED)
-    coupon, percent = None, Decimal("0")
-    if rng.random() < shares.discount:
-        coupon, percent = rng.choice(COUPONS)
-        causes.append("discount")
+    billing, shipping = customer_parties(rng, shares, causes)
+    lines = _lines(rng, pool, shares, causes)
+    method, description, price = _shipping_method(rng, shares, causes)
+    coupon, percent = _coupon(rng, shares, causes)
     age_days = (now - created).total_seconds() / 86400
-    roll = rng.random()
-    if roll < 0.06:
-        fate = "pending"
-    elif roll < 0.09:
-        fate = "canceled"
-    elif roll < 0.10:
-        fate = "holded"
-    elif roll < 0.11:
-        fate = "payment_review"
-    elif age_days > complete_after_days and rng.random() >= shares.stuck / 0.89:
-        fate = "complete"
-    else:
-        fate = "processing"
+    fate = _fate(rng, shares, age_days, complete_after_days)
     payment_method, payment_title = rng.choice(
         UNPAID_METHODS if fate in ("pending", "canceled") else PAID_METHODS
     )
@@ -382,11 +190,75 @@ def _one_order(
     )
     order = build_order(store, spec, entity_id=entity_id, now=created, basis=basis)
     reserve(store, order)
-    stamp = timestamp(created)
+    _live_through(store, rng, order, fate, created=created, now=now)
+    if "stuck" not in causes and fate == "processing" and age_days > complete_after_days:
+        causes.append("stuck")
+    store.put_doc("orders", finalise(order))
+    report.states[order["state"]] += 1
+    for cause in causes:
+        report.note(cause, order["increment_id"])
+    return order
+
+
+def _lines(rng: random.Random, pool: LinePool, shares: Shares, causes: list[str]) -> list[Line]:
+    lines = [pool.random_line(rng) for _ in range(rng.choices([1, 2, 3, 4], [50, 30, 15, 5])[0])]
+    for cause, skus in (
+        ("unknown_sku", pool.missing),
+        ("inactive_sku", pool.inactive),
+        ("renamed_sku", pool.renamed),
+    ):
+        if rng.random() < getattr(shares, cause):
+            lines.append(pool.line_for(rng.choice(skus), 1))
+            causes.append(cause)
+    return lines
+
+
+def _shipping_method(
+    rng: random.Random, shares: Shares, causes: list[str]
+) -> tuple[str, str, Decimal]:
+    if rng.random() < shares.unmapped_carrier:
+        causes.append("unmapped_carrier")
+        return rng.choice(SHIPPING_UNMAPPED)
+    return rng.choice(SHIPPING_MAPPED)
+
+
+def _coupon(rng: random.Random, shares: Shares, causes: list[str]) -> tuple[str | None, Decimal]:
+    if rng.random() < shares.discount:
+        causes.append("discount")
+        return rng.choice(COUPONS)
+    return None, Decimal("0")
+
+
+def _fate(rng: random.Random, shares: Shares, age_days: float, complete_after_days: float) -> str:
+    """Where the order ends up: pending, canceled, holded, payment_review, complete, processing."""
+    roll = rng.random()
+    if roll < 0.06:
+        return "pending"
+    if roll < 0.09:
+        return "canceled"
+    if roll < 0.10:
+        return "holded"
+    if roll < 0.11:
+        return "payment_review"
+    if age_days > complete_after_days and rng.random() >= shares.stuck / 0.89:
+        return "complete"
+    return "processing"
+
+
+def _live_through(
+    store: Store,
+    rng: random.Random,
+    order: dict[str, Any],
+    fate: str,
+    *,
+    created: datetime,
+    now: datetime,
+) -> None:
+    """Take a placed order to its fate: review, capture, hold, shipment or cancel."""
     if fate == "payment_review":
         set_state(order, "payment_review")
         add_history(store, order, comment="Suspected fraud: awaiting payment review.",
-                    created=stamp)  # fmt: skip
+                    created=timestamp(created))  # fmt: skip
     elif fate not in ("pending", "canceled"):
         # Never in the future: a real store has no updated_at ahead of its clock.
         invoice_at = min(now, created + timedelta(minutes=rng.randrange(1, 30)))
@@ -401,21 +273,14 @@ def _one_order(
             set_state(order, "holded")
         elif fate == "complete" and not order["is_virtual"]:
             shipped_at = min(now, created + timedelta(hours=rng.randrange(20, 96)))
+            serial = order["entity_id"] * 7919 % 10**9
             shipment = ship_order(
-                store, order, {"tracks": [_track(rng, entity_id * 7919 % 10**9)], "notify": True},
-                now=shipped_at,
-            )  # fmt: skip
+                store, order, {"tracks": [_track(rng, serial)], "notify": True}, now=shipped_at
+            )
             store.put_doc("shipments", shipment)
     elif fate == "canceled":
         cancel_at = created + timedelta(days=rng.randrange(1, 8))
         cancel_order(store, order, now=min(now, cancel_at))
-    if "stuck" not in causes and fate == "processing" and age_days > complete_after_days:
-        causes.append("stuck")
-    store.put_doc("orders", finalise(order))
-    report.states[order["state"]] += 1
-    for cause in causes:
-        report.note(cause, order["increment_id"])
-    return order
 
 
 def live_orders(
