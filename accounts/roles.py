@@ -41,7 +41,7 @@ ROUTES: dict[str, frozenset[str]] = {
     # then allow only the owning team (and admins) to read and act on the record.
     "ops:exception_detail": STAFF,
     "ops:exception_action": STAFF,
-    "ops:erp_item_search": roles(Role.OPS, Role.ADMIN),
+    "mappings:erp_item_search": roles(Role.OPS, Role.ADMIN),
     "finance:reconciliation_index": roles(Role.FINANCE, Role.ADMIN),
     "cx:order_lookup": roles(Role.CX, Role.ADMIN),
     # Ops too: an ops exception's detail links to the order page, and stuck orders are

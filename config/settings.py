@@ -289,6 +289,8 @@ EXCEPTION_WEBHOOK_URL = env_str("EXCEPTION_WEBHOOK_URL")
 EXCEPTION_WEBHOOK_TIMEOUT = float(env_str("EXCEPTION_WEBHOOK_TIMEOUT", "5"))
 # Where people open the desk, for links in emails.
 DESK_BASE_URL = env_str("DESK_BASE_URL", "http://127.0.0.1:8000")
+# The page an exception's order number links to (a URL name taking the increment id).
+DESK_ORDER_URL_NAME = env_str("DESK_ORDER_URL_NAME", "cx:order_detail")
 
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo")
 

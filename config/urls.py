@@ -12,6 +12,7 @@ urlpatterns = [
     path("finance/", include("reconciliation.urls")),
     path("cx/", include("cx.urls")),
     path("health/", include("integration.health_urls")),
+    path("mappings/", include("integration.mapping_urls")),
     path("admin/", admin.site.urls),
 ]
 

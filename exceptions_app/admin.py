@@ -1,13 +1,6 @@
-"""Admin: routing rules, team contacts, exceptions (read mostly), and the two mappings ops
-keeps (SKU → ERP item, shipping method → courier) with CSV import/export.
-
-The mapping models live in integration/; they are registered here, beside the screens that
-fix them in place, so their import/export and the routing rules are administered together.
-"""
+"""Admin: routing rules, team contacts, and exceptions and notifications (read only)."""
 
 from django.contrib import admin
-from import_export import fields, resources
-from import_export.admin import ImportExportModelAdmin
 
 from exceptions_app.models import (
     DeskException,
@@ -16,7 +9,6 @@ from exceptions_app.models import (
     TeamContact,
     TimelineEntry,
 )
-from integration.models import CarrierMapping, ErpItem, SkuMapping
 
 
 @admin.register(RoutingRule)
@@ -81,46 +73,3 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
-
-
-class SkuMappingResource(resources.ModelResource):
-    """CSV columns: magento_sku, erp_item_code, note. Rows are matched by magento_sku."""
-
-    erp_item_code = fields.Field(attribute="erp_item_code", column_name="erp_item_code")
-
-    class Meta:
-        model = SkuMapping
-        import_id_fields = ("magento_sku",)
-        fields = ("magento_sku", "erp_item_code", "note")
-        skip_unchanged = True
-        report_skipped = True
-
-    def before_import_row(self, row, **kwargs):
-        code = (row.get("erp_item_code") or "").strip()
-        if not ErpItem.objects.filter(code=code, active=True).exists():
-            raise ValueError(f"ERP item {code!r} does not exist or is inactive")
-
-
-class CarrierMappingResource(resources.ModelResource):
-    """CSV columns: magento_method, courier, service, erp_carrier_id, note."""
-
-    class Meta:
-        model = CarrierMapping
-        import_id_fields = ("magento_method",)
-        fields = ("magento_method", "courier", "service", "erp_carrier_id", "note")
-        skip_unchanged = True
-        report_skipped = True
-
-
-@admin.register(SkuMapping)
-class SkuMappingAdmin(ImportExportModelAdmin):
-    resource_classes = (SkuMappingResource,)
-    list_display = ("magento_sku", "erp_item_code", "note", "created_by", "created_at")
-    search_fields = ("magento_sku", "erp_item_code")
-
-
-@admin.register(CarrierMapping)
-class CarrierMappingAdmin(ImportExportModelAdmin):
-    resource_classes = (CarrierMappingResource,)
-    list_display = ("magento_method", "courier", "service", "erp_carrier_id", "created_at")
-    search_fields = ("magento_method", "courier", "service")

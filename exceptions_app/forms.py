@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from exceptions_app.models import MANUAL_RESOLUTIONS, Resolution
 from exceptions_app.services import BULK_ACTIONS
-from integration.services import ADDRESS_FIELDS
 
 RESOLUTION_CHOICES = [(r, Resolution(r).label) for r in MANUAL_RESOLUTIONS]
 
@@ -67,50 +66,6 @@ class EscalateForm(BootstrapMixin, forms.Form):
     reason = forms.CharField(max_length=1000)
 
 
-class SkuMappingForm(BootstrapMixin, forms.Form):
-    erp_item_code = forms.CharField(
-        max_length=255, label="ERP item", help_text="Search the ERP item master and pick one."
-    )
-    note = forms.CharField(max_length=255, required=False)
-
-
-class CarrierMappingForm(BootstrapMixin, forms.Form):
-    courier = forms.CharField(max_length=128, help_text="e.g. Royal Mail, DPD, Evri")
-    service = forms.CharField(max_length=128, help_text="e.g. Tracked 24, Next Day")
-    erp_carrier_id = forms.CharField(max_length=64, required=False, label="ERP carrier id")
-    note = forms.CharField(max_length=255, required=False)
-
-
-class AddressForm(BootstrapMixin, forms.Form):
-    firstname = forms.CharField(max_length=255, required=False, label="First name")
-    lastname = forms.CharField(max_length=255, required=False, label="Last name")
-    company = forms.CharField(max_length=255, required=False)
-    street_1 = forms.CharField(max_length=255, label="Street line 1")
-    street_2 = forms.CharField(max_length=255, required=False, label="Street line 2")
-    street_3 = forms.CharField(max_length=255, required=False, label="Street line 3")
-    city = forms.CharField(max_length=255)
-    region = forms.CharField(max_length=255, required=False, label="County / region")
-    postcode = forms.CharField(max_length=32)
-    country_id = forms.CharField(max_length=2, label="Country code", initial="GB")
-    telephone = forms.CharField(max_length=64)
-
-    @classmethod
-    def initial_from(cls, address) -> dict:
-        street = list(address.street or [])
-        initial = {name: getattr(address, name) for name in ADDRESS_FIELDS if name != "street"}
-        for n in range(3):
-            initial[f"street_{n + 1}"] = street[n] if n < len(street) else ""
-        if len(street) > 3:
-            initial["street_3"] = ", ".join(street[2:])
-        return initial
-
-    def changes(self) -> dict:
-        data = self.cleaned_data
-        result = {name: data[name] for name in ADDRESS_FIELDS if name != "street"}
-        result["street"] = [data[f"street_{n}"] for n in (1, 2, 3) if data[f"street_{n}"]]
-        return result
-
-
 BULK_CHOICES = [
     ("assign", "Assign to…"),
     ("start", "Start work"),
@@ -118,7 +73,8 @@ BULK_CHOICES = [
     ("ignore", "Ignore with reason"),
     ("replay", "Replay"),
 ]
-assert {c for c, _ in BULK_CHOICES} == set(BULK_ACTIONS)
+if {c for c, _ in BULK_CHOICES} != set(BULK_ACTIONS):
+    raise ImportError("BULK_CHOICES must offer exactly the bulk actions the service runs")
 
 
 class BulkForm(BootstrapMixin, forms.Form):

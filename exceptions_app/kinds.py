@@ -10,12 +10,6 @@ from dataclasses import dataclass
 from exceptions_app.models import Blocks, ExceptionKind, Severity, Team
 
 
-class FixAction:
-    SKU_MAPPING = "map-sku"
-    CARRIER_MAPPING = "map-carrier"
-    ADDRESS = "correct-address"
-
-
 @dataclass(frozen=True)
 class KindInfo:
     kind: str
@@ -27,7 +21,6 @@ class KindInfo:
     what: str
     why: str
     fix: tuple[str, ...]
-    fix_action: str = ""
     # Whether "Replay" re-does blocked work for this kind (else it is fixed at the source).
     replayable: bool = True
 
@@ -59,7 +52,6 @@ KINDS: dict[str, KindInfo] = {
                 "If the product is missing from the ERP, ask whoever keeps the item master to "
                 "create it, then press “Replay”.",
             ),
-            fix_action=FixAction.SKU_MAPPING,
         ),
         KindInfo(
             kind=ExceptionKind.SKU_INACTIVE,
@@ -78,7 +70,6 @@ KINDS: dict[str, KindInfo] = {
                 "If Magento should sell a replacement item, use “Map SKU” to map the SKU to "
                 "the active ERP item; the held orders are replayed in the same step.",
             ),
-            fix_action=FixAction.SKU_MAPPING,
         ),
         KindInfo(
             kind=ExceptionKind.CARRIER_UNMAPPED,
@@ -96,7 +87,6 @@ KINDS: dict[str, KindInfo] = {
                 "method means (for example Royal Mail, Tracked 24); every order it held is "
                 "replayed in the same step.",
             ),
-            fix_action=FixAction.CARRIER_MAPPING,
         ),
         KindInfo(
             kind=ExceptionKind.ADDRESS_INVALID,
@@ -114,7 +104,6 @@ KINDS: dict[str, KindInfo] = {
                 "Magento's original address is kept for the record; the order is replayed "
                 "in the same step.",
             ),
-            fix_action=FixAction.ADDRESS,
         ),
         KindInfo(
             kind=ExceptionKind.ORDER_POST_FAILED,

@@ -189,6 +189,9 @@ class DeskException(models.Model):
     escalated_at = models.DateTimeField(null=True, blank=True)
     ignored_until = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Set while a replay runs outside any transaction (it calls the ERP): a second replay of
+    # the same exception waits for it instead of holding a row lock across HTTP calls.
+    replay_running_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = "exception"
@@ -246,6 +249,7 @@ class TimelineVerb(models.TextChoices):
     REPLAYED = "replayed", "replayed"
     REPLAY_FAILED = "replay_failed", "replay failed"
     FIXED = "fixed", "fixed the cause"
+    REPLAY_STARTED = "replay_started", "replay started"
 
 
 class TimelineEntry(models.Model):

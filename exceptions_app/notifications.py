@@ -7,6 +7,7 @@ EXCEPTION_DIGEST_THRESHOLD raise emails in a day, further raises wait for the da
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time
 
 from django.conf import settings
@@ -23,9 +24,30 @@ from exceptions_app.models import (
     NotificationEvent,
     TeamContact,
 )
-from exceptions_app.webhook import WebhookError, webhook_post
 
 logger = logging.getLogger(__name__)
+
+
+class WebhookError(Exception):
+    """The chat webhook could not be delivered (after the sender's retries, or refused)."""
+
+
+# The chat webhook goes out through the integration's HTTP chokepoint, which registers itself
+# here: (url=, payload=, timeout=) -> status code, raising WebhookError on failure.
+WebhookSender = Callable[..., int]
+_webhook_sender: WebhookSender | None = None
+
+
+def register_webhook_sender(sender: WebhookSender) -> None:
+    global _webhook_sender
+    _webhook_sender = sender
+
+
+def webhook_post(*, url: str, payload: dict, timeout: float) -> int:
+    if _webhook_sender is None:
+        raise WebhookError("no webhook sender is installed (the integration app registers one)")
+    return _webhook_sender(url=url, payload=payload, timeout=timeout)
+
 
 DELIVER_TASK = "exceptions_app.notifications.notification_deliver"
 

@@ -15,6 +15,7 @@ A replayer must be safe to run twice (the order post checks the ERP for the refe
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, overload
 
@@ -66,10 +67,6 @@ def register_replayer(kind: str, fn: Replayer | None = None):
     return add(fn) if fn is not None else add
 
 
-def unregister_replayer(kind: str) -> None:
-    _REPLAYERS.pop(kind, None)
-
-
 def replayer_for(kind: str) -> Replayer | None:
     return _REPLAYERS.get(kind)
 
@@ -85,10 +82,11 @@ def replay(exception: "DeskException") -> ReplayOutcome:
         raise ReplayNotAvailable(
             f"Nothing can replay a {exception.kind} exception yet: no flow registered a replayer."
         )
+    # No transaction of our own: the replayer calls other systems and commits its own writes.
+    # Inside a caller's transaction, a savepoint keeps a failed write from poisoning it.
+    guard = transaction.atomic() if transaction.get_connection().in_atomic_block else nullcontext()
     try:
-        # A savepoint, so a replayer's failed database write cannot poison the caller's
-        # transaction (exception_replay still has to write the timeline).
-        with transaction.atomic():
+        with guard:
             outcome = replayer(exception)
     except Exception as exc:
         # The boundary with the flows' code: the crash is logged with its traceback and

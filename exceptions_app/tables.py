@@ -7,20 +7,20 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
-from exceptions_app.models import SEVERITY_RANK, DeskException
+from exceptions_app.models import SEVERITY_RANK, DeskException, ExceptionStatus, Severity
 
 STATUS_BADGE = {
-    "open": "text-bg-primary",
-    "in_progress": "text-bg-info",
-    "regressed": "text-bg-danger",
-    "resolved": "text-bg-success",
-    "ignored": "text-bg-secondary",
+    ExceptionStatus.OPEN: "text-bg-primary",
+    ExceptionStatus.IN_PROGRESS: "text-bg-info",
+    ExceptionStatus.REGRESSED: "text-bg-danger",
+    ExceptionStatus.RESOLVED: "text-bg-success",
+    ExceptionStatus.IGNORED: "text-bg-secondary",
 }
 SEVERITY_BADGE = {
-    "low": "text-bg-light border",
-    "normal": "text-bg-secondary",
-    "high": "text-bg-warning",
-    "critical": "text-bg-danger",
+    Severity.LOW: "text-bg-light border",
+    Severity.NORMAL: "text-bg-secondary",
+    Severity.HIGH: "text-bg-warning",
+    Severity.CRITICAL: "text-bg-danger",
 }
 
 
@@ -33,8 +33,18 @@ class ExceptionTable(tables.Table):
     select = tables.CheckBoxColumn(
         accessor="pk",
         attrs={
-            "input": {"form": "bulk-form", "name": "ids", "class": "form-check-input"},
-            "th__input": {"class": "form-check-input", "data-select-all": "ids"},
+            # django-tables2 uses td__input instead of input (not on top of it): all of it here.
+            "td__input": {
+                "form": "bulk-form",
+                "name": "ids",
+                "class": "form-check-input",
+                "aria-label": lambda record: f"Select exception #{record.pk}",
+            },
+            "th__input": {
+                "class": "form-check-input",
+                "data-select-all": "ids",
+                "aria-label": "Select every exception on this page",
+            },
         },
         orderable=False,
     )

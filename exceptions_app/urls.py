@@ -8,5 +8,4 @@ urlpatterns = [
     path("exceptions/", views.exception_list, name="exception_list"),
     path("exceptions/<int:pk>/", views.exception_detail, name="exception_detail"),
     path("exceptions/<int:pk>/<slug:action>/", views.exception_action, name="exception_action"),
-    path("erp-items/", views.erp_item_search, name="erp_item_search"),
 ]

@@ -7,6 +7,7 @@ open ──start──▶ in_progress ──resolve / replay ok──▶ resolve
 """
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from exceptions_app.models import ExceptionStatus
 
@@ -19,6 +20,23 @@ ALL = frozenset(ExceptionStatus.values)
 WORKING = frozenset({OPEN, IN_PROGRESS, REGRESSED})
 
 
+class Action(StrEnum):
+    """What a person (or the desk) may do to an exception; the keys of the table below."""
+
+    START = "start"
+    RESOLVE = "resolve"
+    REPLAY = "replay"
+    IGNORE = "ignore"
+    AUTO_RESOLVE = "auto_resolve"
+    REGRESS = "regress"
+    REOPEN = "reopen"
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+    ESCALATE = "escalate"
+    COMMENT = "comment"
+    FIX = "fix"
+
+
 @dataclass(frozen=True)
 class Transition:
     allowed_from: frozenset[str]
@@ -26,21 +44,21 @@ class Transition:
     to: str | None
 
 
-TRANSITIONS: dict[str, Transition] = {
-    "start": Transition(frozenset({OPEN, REGRESSED}), IN_PROGRESS),
-    "resolve": Transition(WORKING, RESOLVED),
-    "replay": Transition(WORKING, RESOLVED),  # only on a successful replay
-    "ignore": Transition(WORKING, IGNORED),
+TRANSITIONS: dict[Action, Transition] = {
+    Action.START: Transition(frozenset({OPEN, REGRESSED}), IN_PROGRESS),
+    Action.RESOLVE: Transition(WORKING, RESOLVED),
+    Action.REPLAY: Transition(WORKING, RESOLVED),  # only on a successful replay
+    Action.IGNORE: Transition(WORKING, IGNORED),
     # The check that raised it sees the cause gone: closes even an ignored one.
-    "auto_resolve": Transition(WORKING | {IGNORED}, RESOLVED),
-    "regress": Transition(frozenset({RESOLVED}), REGRESSED),
-    "reopen": Transition(frozenset({IGNORED}), OPEN),
-    "assign": Transition(WORKING, None),
+    Action.AUTO_RESOLVE: Transition(WORKING | {IGNORED}, RESOLVED),
+    Action.REGRESS: Transition(frozenset({RESOLVED}), REGRESSED),
+    Action.REOPEN: Transition(frozenset({IGNORED}), OPEN),
+    Action.ASSIGN: Transition(WORKING, None),
     # Nobody is working it any more, so an in-progress exception goes back to open.
-    "unassign": Transition(WORKING, None),
-    "escalate": Transition(WORKING, None),
-    "comment": Transition(ALL, None),
-    "fix": Transition(WORKING, None),
+    Action.UNASSIGN: Transition(WORKING, None),
+    Action.ESCALATE: Transition(WORKING, None),
+    Action.COMMENT: Transition(ALL, None),
+    Action.FIX: Transition(WORKING, None),
 }
 
 
@@ -66,5 +84,5 @@ def transition_check(action: str, status: str) -> str | None:
     return transition.to
 
 
-def allowed_actions(status: str) -> frozenset[str]:
+def allowed_actions(status: str) -> frozenset[Action]:
     return frozenset(a for a, t in TRANSITIONS.items() if status in t.allowed_from)

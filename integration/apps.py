@@ -6,6 +6,8 @@ class IntegrationConfig(AppConfig):
     verbose_name = "Integration"
 
     def ready(self) -> None:
-        from integration import replayers
+        from integration import fixers, notify, replayers
 
         replayers.register()
+        fixers.register()
+        notify.register()

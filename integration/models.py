@@ -190,6 +190,41 @@ class CarrierMapping(MappingAudit):
         return f"{self.magento_method} → {self.courier} {self.service}"
 
 
+class MappingTable(models.TextChoices):
+    SKU = "sku", "SKU → ERP item"
+    CARRIER = "carrier", "Shipping method → courier service"
+
+
+class MappingSource(models.TextChoices):
+    DESK = "desk", "Fixed on the exception desk"
+    ADMIN = "admin", "Admin screen"
+    IMPORT = "import", "CSV import"
+
+
+class MappingChange(models.Model):
+    """One change to a mapping row: who, when, from where, why, and the row before and after.
+
+    Written by the mapping services only; never updated or deleted by the application.
+    """
+
+    table = models.CharField(max_length=16, choices=MappingTable.choices)
+    key = models.CharField(max_length=255, help_text="The Magento SKU or shipping method")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    source = models.CharField(max_length=16, choices=MappingSource.choices)
+    note = models.CharField(max_length=255, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["table", "key", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.table} {self.key} @ {self.at:%Y-%m-%d %H:%M}"
+
+
 class Flow(models.TextChoices):
     ORDERS_IN = "orders_in", "Orders in"
     ORDERS_OUT = "orders_out", "Orders out"

@@ -1,7 +1,6 @@
-"""Writes to the integration app's mirror and mappings.
-
-The mapping services below are the "fix in place" half of the exception desk (the ops screens
-call them, then replay what the mapping blocked); the sync flows add their own services here.
+"""Writes to the integration app's mappings and order addresses: the "fix in place" half of the
+exception desk. Every mapping write leaves a `MappingChange` row (who, when, from where, before
+and after); the desk's fixers, the admin screen and the CSV imports all come through here.
 """
 
 from collections.abc import Mapping
@@ -13,13 +12,63 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.roles import can_act
-from integration.models import CarrierMapping, ErpItem, OrderAddress, SkuMapping
+from integration.models import (
+    CarrierMapping,
+    ErpItem,
+    MappingChange,
+    MappingSource,
+    MappingTable,
+    OrderAddress,
+    SkuMapping,
+)
 from integration.postcode import UK_COUNTRIES, postcode_is_valid_uk, postcode_normalise
 
 
 def _require(actor: AbstractBaseUser | None, action: str) -> None:
     if actor is not None and not can_act(actor, action):
         raise PermissionDenied(f"Your role may not change {action.split('.')[0]}s.")
+
+
+def _mapping_write(
+    model, *, table: str, key_field: str, key: str, values: dict[str, str], actor, note, source
+):
+    """Create or change one mapping row and audit it; an unchanged row writes nothing."""
+    row = model.objects.select_for_update().filter(**{key_field: key}).first()
+    before = {name: getattr(row, name) for name in values} if row is not None else None
+    if before == values:
+        return row
+    if row is None:
+        row = model(**{key_field: key})
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.note = note
+    row.created_by = actor
+    row.created_at = timezone.now()
+    row.save()
+    MappingChange.objects.create(
+        table=table,
+        key=key,
+        before=before,
+        after=values,
+        actor=actor,
+        source=source,
+        note=note,
+    )
+    return row
+
+
+def erp_item_mappable(code: str) -> ErpItem:
+    """The ERP item a SKU may be mapped to: it must exist and be active."""
+    item = ErpItem.objects.filter(code=code.strip()).first()
+    if item is None:
+        raise ValidationError(
+            f"The ERP item master has no item {code!r}; pick one from the search."
+        )
+    if not item.active:
+        raise ValidationError(
+            f"ERP item {code} is inactive; orders mapped to it would be held again."
+        )
+    return item
 
 
 @transaction.atomic
@@ -29,27 +78,25 @@ def sku_mapping_save(
     erp_item_code: str,
     actor: AbstractBaseUser | None,
     note: str = "",
+    source: str = MappingSource.DESK,
 ) -> SkuMapping:
     """Map a Magento SKU to an ERP item that exists and is active (create or change)."""
     _require(actor, "mapping.sku")
-    magento_sku = magento_sku.strip()
-    erp_item_code = erp_item_code.strip()
+    magento_sku = (magento_sku or "").strip()
+    erp_item_code = (erp_item_code or "").strip()
     if not magento_sku or not erp_item_code:
         raise ValidationError("Both the Magento SKU and the ERP item code are needed.")
-    item = ErpItem.objects.filter(code=erp_item_code).first()
-    if item is None:
-        raise ValidationError(
-            f"The ERP item master has no item {erp_item_code!r}; pick one from the search."
-        )
-    if not item.active:
-        raise ValidationError(
-            f"ERP item {erp_item_code} is inactive; orders mapped to it would be held again."
-        )
-    mapping, _ = SkuMapping.objects.update_or_create(
-        magento_sku=magento_sku,
-        defaults={"erp_item_code": item.code, "note": note, "created_by": actor},
+    item = erp_item_mappable(erp_item_code)
+    return _mapping_write(
+        SkuMapping,
+        table=MappingTable.SKU,
+        key_field="magento_sku",
+        key=magento_sku,
+        values={"erp_item_code": item.code},
+        actor=actor,
+        note=(note or "").strip(),
+        source=source,
     )
-    return mapping
 
 
 @transaction.atomic
@@ -61,25 +108,29 @@ def carrier_mapping_save(
     actor: AbstractBaseUser | None,
     erp_carrier_id: str = "",
     note: str = "",
+    source: str = MappingSource.DESK,
 ) -> CarrierMapping:
     """Map a Magento shipping method (`carrier_method`) to a courier and service."""
     _require(actor, "mapping.carrier")
-    magento_method = magento_method.strip()
-    courier = courier.strip()
-    service = service.strip()
+    magento_method = (magento_method or "").strip()
+    courier = (courier or "").strip()
+    service = (service or "").strip()
     if not magento_method or not courier or not service:
         raise ValidationError("The shipping method, the courier and the service are all needed.")
-    mapping, _ = CarrierMapping.objects.update_or_create(
-        magento_method=magento_method,
-        defaults={
+    return _mapping_write(
+        CarrierMapping,
+        table=MappingTable.CARRIER,
+        key_field="magento_method",
+        key=magento_method,
+        values={
             "courier": courier,
             "service": service,
-            "erp_carrier_id": erp_carrier_id.strip(),
-            "note": note,
-            "created_by": actor,
+            "erp_carrier_id": (erp_carrier_id or "").strip(),
         },
+        actor=actor,
+        note=(note or "").strip(),
+        source=source,
     )
-    return mapping
 
 
 # The address fields a person may correct; the rest (order, type) identify the row.

@@ -4,14 +4,13 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exceptions_app', '0003_queue_working_index'),
+        ("exceptions_app", "0003_queue_working_index"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='deskexception',
-            name='order',
+            model_name="deskexception",
+            name="order",
         ),
     ]

@@ -3,16 +3,18 @@ when volume is high; escalation of overdue exceptions exactly once; the chat web
 
 from datetime import timedelta
 
-import httpx
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from exceptions_app import services
+from exceptions_app import notifications, services
 from exceptions_app.models import DeskException, Notification, TeamContact
-from exceptions_app.notifications import notification_deliver, notifications_send_digests
+from exceptions_app.notifications import (
+    WebhookError,
+    notification_deliver,
+    notifications_send_digests,
+)
 from exceptions_app.tasks import exceptions_escalate_overdue
-from exceptions_app.webhook import WebhookError, webhook_post
 from tests.factories import DeskExceptionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -180,55 +182,24 @@ def test_a_failing_webhook_is_recorded_and_the_email_still_goes(
     assert "HTTP 503" in Notification.objects.get(exception=exception).error
 
 
-def test_webhook_retries_server_errors_then_succeeds():
-    answers = iter([503, 502, 200])
-    seen = []
+def test_the_webhook_goes_out_through_the_integrations_http_chokepoint(monkeypatch):
+    from integration.connectors import webhook
+    from integration.notify import webhook_send
 
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.read())
-        return httpx.Response(next(answers))
+    assert notifications._webhook_sender is webhook_send
+    sent = []
 
-    status = webhook_post(
-        url="http://127.0.0.1:9/hook",
-        payload={"text": "hi"},
-        transport=httpx.MockTransport(handler),
-        backoff=0,
-    )
-    assert status == 200
-    assert len(seen) == 3 and b'"text"' in seen[0]
+    def connector(**kwargs):
+        sent.append(kwargs)
+        raise webhook.WebhookError("webhook failed after 3 attempts: HTTP 503")
 
-
-def test_webhook_gives_up_after_its_attempts_on_timeouts():
-    calls = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        calls.append(request.extensions.get("timeout"))
-        raise httpx.ReadTimeout("slow", request=request)
-
-    with pytest.raises(WebhookError, match="after 3 attempts: ReadTimeout"):
-        webhook_post(
-            url="http://127.0.0.1:9/hook",
-            payload={"text": "hi"},
-            transport=httpx.MockTransport(handler),
-            timeout=2.5,
-            backoff=0,
-        )
-    assert len(calls) == 3
-    assert calls[0]["read"] == 2.5
+    monkeypatch.setattr(webhook, "webhook_post", connector)
+    with pytest.raises(WebhookError, match="HTTP 503"):
+        notifications.webhook_post(url="http://127.0.0.1:9/hook", payload={"t": 1}, timeout=2.0)
+    assert sent == [{"url": "http://127.0.0.1:9/hook", "payload": {"t": 1}, "timeout": 2.0}]
 
 
-def test_webhook_does_not_retry_a_refusal():
-    calls = []
-
-    def handler(request):
-        calls.append(1)
-        return httpx.Response(404, text="no such hook")
-
-    with pytest.raises(WebhookError, match="refused"):
-        webhook_post(
-            url="http://127.0.0.1:9/hook",
-            payload={"text": "hi"},
-            transport=httpx.MockTransport(handler),
-            backoff=0,
-        )
-    assert calls == [1]
+def test_without_an_installed_sender_the_webhook_failure_is_said_not_silent(monkeypatch):
+    monkeypatch.setattr(notifications, "_webhook_sender", None)
+    with pytest.raises(WebhookError, match="no webhook sender is installed"):
+        notifications.webhook_post(url="http://127.0.0.1:9/hook", payload={}, timeout=1.0)

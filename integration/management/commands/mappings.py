@@ -11,7 +11,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from integration.models import CarrierMapping, SkuMapping
+from integration.models import CarrierMapping, MappingSource, SkuMapping
 from integration.services import carrier_mapping_save, sku_mapping_save
 
 COLUMNS = {
@@ -68,6 +68,7 @@ class Command(BaseCommand):
                         erp_item_code=row["erp_item_code"],
                         actor=None,
                         note=row.get("note") or "",
+                        source=MappingSource.IMPORT,
                     )
                 else:
                     carrier_mapping_save(
@@ -77,6 +78,7 @@ class Command(BaseCommand):
                         actor=None,
                         erp_carrier_id=row.get("erp_carrier_id") or "",
                         note=row.get("note") or "",
+                        source=MappingSource.IMPORT,
                     )
                 saved += 1
             except ValidationError as exc:
