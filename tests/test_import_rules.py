@@ -22,11 +22,12 @@ def _imported_packages(path: Path) -> set[str]:
 
 
 def _offenders(package: str, forbidden: set[str]) -> list[str]:
-    return sorted(
-        f"{path.relative_to(ROOT)} imports {', '.join(sorted(_imported_packages(path) & forbidden))}"
-        for path in (ROOT / package).rglob("*.py")
-        if _imported_packages(path) & forbidden
-    )
+    found = []
+    for path in sorted((ROOT / package).rglob("*.py")):
+        bad = _imported_packages(path) & forbidden
+        if bad:
+            found.append(f"{path.relative_to(ROOT)} imports {', '.join(sorted(bad))}")
+    return found
 
 
 @pytest.mark.parametrize(
