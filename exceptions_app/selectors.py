@@ -90,6 +90,11 @@ class QueueCounts:
     overdue_capped: bool = False
 
 
+def _status_count_label(status: str) -> str:
+    label = ExceptionStatus(status).label
+    return f"{label} (7 days)" if status == ExceptionStatus.RESOLVED else label
+
+
 def exception_counts(*, user: AbstractBaseUser) -> QueueCounts:
     """Counts above the queue: live exceptions per kind and per status, and those overdue.
 
@@ -123,7 +128,7 @@ def exception_counts(*, user: AbstractBaseUser) -> QueueCounts:
     return QueueCounts(
         by_kind=[(k, ExceptionKind(k).label, n) for k, n in sorted(kinds.items()) if n],
         by_status=[
-            (s, ExceptionStatus(s).label, statuses.get(s, 0))
+            (s, _status_count_label(s), statuses.get(s, 0))
             for s in ExceptionStatus.values
             if s in statuses
         ],

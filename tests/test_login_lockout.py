@@ -37,6 +37,9 @@ def test_five_failures_lock_the_user_out_even_with_the_right_password(client):
     locked = _attempt(client, "olivia", "wrong")
     assert locked.status_code == 429
     assert "Too many failed sign-ins" in locked.content.decode()
+    # In words, not ISO 8601 ("PT15M").
+    assert "locked from your address for 15 minutes" in locked.content.decode()
+    assert "PT15M" not in locked.content.decode()
     assert _attempt(client, "olivia", PASSWORD).status_code == 429
     attempt = AccessAttempt.objects.get(username="olivia")
     assert attempt.failures_since_start >= 5

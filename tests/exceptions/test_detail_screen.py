@@ -251,3 +251,41 @@ def test_help_text_matches_the_ops_guide():
 
     guide = (Path(__file__).resolve().parents[2] / "docs" / "ops.md").read_text()
     assert kinds_markdown() in guide, "run: python manage.py exception_kinds_doc --write"
+
+
+def _sku_exception_holding(orders: int):
+    from tests.factories import OrderHoldFactory, OrderLineFactory
+
+    ErpItemFactory(code="LU-MH01XSBLACK", name="Chaz Kangeroo Hoodie-XS-Black")
+    exception = DeskExceptionFactory(subject="MH01-XS-Black", sku="MH01-XS-Black")
+    for _ in range(orders):
+        order = OrderFactory()
+        OrderLineFactory(order=order, sku="MH01-XS-Black", name="Chaz Kangeroo Hoodie-XS-Black")
+        OrderHoldFactory(order=order, kind="sku_unknown", subject="MH01-XS-Black", field="sku")
+    return exception
+
+
+@pytest.mark.parametrize("orders", [1, 30])
+def test_the_detail_page_reads_a_fixed_number_of_queries(
+    client_as, django_assert_max_num_queries, orders
+):
+    exception = _sku_exception_holding(orders)
+    client = client_as("ops")
+    # Whatever the number of held orders: the fix panel, suggestion and stake are set reads.
+    with django_assert_max_num_queries(20):
+        response = client.get(detail(exception.pk))
+    assert response.status_code == 200
+    assert f"in {orders} held order" in response.content.decode()
+
+
+def test_every_element_id_on_the_detail_page_is_unique(client_as):
+    import re
+    from collections import Counter
+
+    exception = _sku_exception_holding(2)
+    page = client_as("ops").get(detail(exception.pk)).content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', page))
+    assert [i for i, n in ids.items() if n > 1] == []
+    # Every label points at an element that exists (a label's click reaches its field).
+    for target in re.findall(r'<label[^>]*\sfor="([^"]+)"', page):
+        assert target in ids, target
