@@ -58,13 +58,13 @@ call_command("migrate", verbosity=0)
 import httpx  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from exceptions_app.models import DeskException  # noqa: E402
+from exceptions_app.models import DeskException, ExceptionKind  # noqa: E402
 from integration.connectors.backoff import CircuitBreaker, RetryPolicy  # noqa: E402
 from integration.connectors.magento.client import BearerAuth, MagentoClient  # noqa: E402
 from integration.flows.orders_in import orders_in_run  # noqa: E402
 from integration.flows.orders_out import orders_out_run  # noqa: E402
-from integration.models import CarrierMapping, Order, StockLevel  # noqa: E402
-from tests.sync.fake_erp import FakeErp  # noqa: E402
+from integration.models import CarrierMapping, Flow, Order, StockLevel  # noqa: E402
+from sandbox.erp.inprocess import FakeErp  # noqa: E402
 
 DEMO_CARRIERS = ROOT / "integration" / "fixtures" / "demo_carrier_mappings.csv"
 
@@ -120,15 +120,12 @@ def carriers() -> None:
 
 
 def magento_app(orders: int):
-    from datetime import datetime
-
     from sandbox.magento.testing import make_app, seed_app
 
     app = make_app(TMP)
     started = time.perf_counter()
     app.seed_report = seed_app(app, orders=orders, days=30, seed=5)
     print(f"seeded {orders} sandbox orders in {time.perf_counter() - started:.1f}s (not timed)")
-    del datetime
     return app
 
 
@@ -213,9 +210,10 @@ def tryton(args) -> dict:
                             api_key=server.api_key, transport=timed,
                             breaker=CircuitBreaker("bench-erp", threshold=1000))  # fmt: skip
         orders_in_run(magento=magento)
-        started = time.perf_counter()
-        run = orders_out_run(erp=erp)
-        wall = time.perf_counter() - started
+        with erp:
+            started = time.perf_counter()
+            run = orders_out_run(erp=erp)
+            wall = time.perf_counter() - started
     return {
         "orders_seen": run.seen,
         "posted": run.posted,
@@ -229,7 +227,7 @@ def tryton(args) -> dict:
         "failed": run.failed,
         **holds_explained(app),
         "failures": list(
-            DeskException.objects.filter(kind="order_post_failed").values_list(
+            DeskException.objects.filter(kind=ExceptionKind.ORDER_POST_FAILED).values_list(
                 "message", flat=True
             )[:3]
         ),
@@ -294,14 +292,12 @@ def stock(args) -> dict:
             )
         if "/bulk/" in request.url.path:
             return httpx.Response(200, json={"operations_list": [{"id": 1, "status": 1}]})
-        body = json.loads(request.url.params.get("x", "null") or "null")
-        del body
         return httpx.Response(200, json={"items": [], "total_count": 0})
 
     magento = MagentoClient(base_url="http://magento.test", auth=BearerAuth("x"),
                             transport=httpx.MockTransport(magento_stub),
                             breaker=CircuitBreaker("bench-stock", threshold=1000))  # fmt: skip
-    run = SyncRun.objects.create(flow="stock")
+    run = SyncRun.objects.create(flow=Flow.STOCK)
     pusher = StockPusher(magento, run)
     pusher.push_due()
     pusher.poll()

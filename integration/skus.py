@@ -12,6 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
+from exceptions_app.models import ExceptionKind
+
 NOT_SHIPPED_TYPES = frozenset({"downloadable", "virtual"})
 ZERO = Decimal("0")
 
@@ -129,7 +131,7 @@ def lines_expand(lines: Iterable) -> list[ExpandedLine]:
 
 @dataclass(frozen=True)
 class SkuProblem:
-    kind: str  # "sku_unknown" | "sku_inactive"
+    kind: ExceptionKind  # SKU_UNKNOWN or SKU_INACTIVE
     sku: str
     erp_code: str
     message: str
@@ -154,12 +156,17 @@ def skus_resolve(
         if item is None:
             problems.append(
                 SkuProblem(
-                    "sku_unknown", sku, code, f"SKU {sku}{via} is not in the ERP item master."
+                    ExceptionKind.SKU_UNKNOWN,
+                    sku,
+                    code,
+                    f"SKU {sku}{via} is not in the ERP item master.",
                 )
             )
         elif not item.active:
             problems.append(
-                SkuProblem("sku_inactive", sku, code, f"SKU {sku}{via} is inactive in the ERP.")
+                SkuProblem(
+                    ExceptionKind.SKU_INACTIVE, sku, code, f"SKU {sku}{via} is inactive in the ERP."
+                )
             )
         else:
             resolved[sku] = code

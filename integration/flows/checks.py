@@ -14,7 +14,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from exceptions_app.models import LIVE_STATUSES, DeskException
+from exceptions_app.models import LIVE_STATUSES, DeskException, ExceptionKind, System
 from exceptions_app.services import exception_auto_resolve, exception_raise
 from integration.connectors.erp import ErpAdapter, ErpSale
 from integration.connectors.magento.client import MagentoClient, SearchCriteria
@@ -28,8 +28,8 @@ from integration.models import (
     SkuMapping,
     StockLevel,
     SyncRun,
-    System,
 )
+from integration.orders.payload import DEAD_STATES
 
 PENNY = Decimal("0.01")
 
@@ -63,10 +63,7 @@ def check_order_stuck(*, now: datetime) -> int:
             )
         )
         # Complete in Magento means shipped there already; cancelled orders never ship.
-        .exclude(
-            Q(state__in=["canceled", "closed"])
-            | Q(erp_status=OrderErpStatus.POSTED, state="complete")
-        )
+        .exclude(Q(state__in=DEAD_STATES) | Q(erp_status=OrderErpStatus.POSTED, state="complete"))
     )
     stuck_ids = set()
     for order in stuck:
@@ -86,7 +83,7 @@ def check_order_stuck(*, now: datetime) -> int:
             )
             system = System.INTEGRATION
         exception_raise(
-            kind="order_stuck",
+            kind=ExceptionKind.ORDER_STUCK,
             subject=order.increment_id,
             message=message,
             system=system,
@@ -94,8 +91,10 @@ def check_order_stuck(*, now: datetime) -> int:
             amount=order.grand_total,
             currency=order.currency_code,
         )
-    for subject in _open_subjects("order_stuck") - stuck_ids:
-        exception_auto_resolve(kind="order_stuck", subject=subject, note="The order has moved on.")
+    for subject in _open_subjects(ExceptionKind.ORDER_STUCK) - stuck_ids:
+        exception_auto_resolve(
+            kind=ExceptionKind.ORDER_STUCK, subject=subject, note="The order has moved on."
+        )
     return len(stuck_ids)
 
 
@@ -110,7 +109,7 @@ def check_status_drift(*, now: datetime) -> int:
     for shipment in late:
         drifting.add(shipment.order.increment_id)
         exception_raise(
-            kind="status_drift",
+            kind=ExceptionKind.STATUS_DRIFT,
             subject=shipment.order.increment_id,
             message=(
                 f"Order {shipment.order.increment_id} was dispatched in the ERP "
@@ -122,9 +121,9 @@ def check_status_drift(*, now: datetime) -> int:
             order_increment_id=shipment.order.increment_id,
             erp_document=shipment.erp_shipment_id,
         )
-    for subject in _open_subjects("status_drift") - drifting:
+    for subject in _open_subjects(ExceptionKind.STATUS_DRIFT) - drifting:
         exception_auto_resolve(
-            kind="status_drift", subject=subject, note="Magento has the shipment now."
+            kind=ExceptionKind.STATUS_DRIFT, subject=subject, note="Magento has the shipment now."
         )
     return len(drifting)
 
@@ -140,7 +139,7 @@ def check_stock_drift() -> int:
             continue
         drifting.add(level.sku)
         exception_raise(
-            kind="stock_drift",
+            kind=ExceptionKind.STOCK_DRIFT,
             subject=level.sku,
             message=(
                 f"Magento shows {level.magento_reported} for {level.sku}, the ERP has "
@@ -150,10 +149,10 @@ def check_stock_drift() -> int:
             sku=level.sku,
             units=abs(level.magento_reported - level.erp_available),
         )
-    for subject in _open_subjects("stock_drift") - drifting:
+    for subject in _open_subjects(ExceptionKind.STOCK_DRIFT) - drifting:
         if StockLevel.objects.filter(sku=subject, magento_reported__isnull=False).exists():
             exception_auto_resolve(
-                kind="stock_drift",
+                kind=ExceptionKind.STOCK_DRIFT,
                 subject=subject,
                 note="Magento's quantity equals the ERP's again.",
             )
@@ -204,7 +203,11 @@ def check_variances(*, erp: ErpAdapter, since: datetime) -> int:
                     "sale": sale.number or sale.erp_id,
                 },
             }
-            for kind, gap in (("tax_variance", tax_gap), ("total_variance", total_gap)):
+            for kind, gap in (
+                (ExceptionKind.TAX_VARIANCE, tax_gap),
+                (ExceptionKind.TOTAL_VARIANCE, total_gap),
+            ):
+                is_tax = kind == ExceptionKind.TAX_VARIANCE
                 if abs(gap) > tolerance:
                     found += 1
                     cause = variance_cause(order, sale, tax_gap, total_gap)
@@ -212,11 +215,11 @@ def check_variances(*, erp: ErpAdapter, since: datetime) -> int:
                         kind=kind,
                         subject=order.increment_id,
                         message=(
-                            f"{'Tax' if kind == 'tax_variance' else 'Total'} of order "
+                            f"{'Tax' if is_tax else 'Total'} of order "
                             f"{order.increment_id}: Magento "
-                            f"{order.tax_amount if kind == 'tax_variance' else order.grand_total}"
+                            f"{order.tax_amount if is_tax else order.grand_total}"
                             f", ERP "
-                            f"{sale.tax_amount if kind == 'tax_variance' else sale.total_amount}"
+                            f"{sale.tax_amount if is_tax else sale.total_amount}"
                             f" (gap {gap}). Likely cause: {cause}."
                         ),
                         system=System.ERP,
@@ -248,7 +251,7 @@ def check_catalogue(*, magento: MagentoClient, erp: ErpAdapter) -> int:
         if item is not None and item.active:
             continue
         found += 1
-        kind = "sku_unknown" if item is None else "sku_inactive"
+        kind = ExceptionKind.SKU_UNKNOWN if item is None else ExceptionKind.SKU_INACTIVE
         exception_raise(
             kind=kind,
             subject=sku,

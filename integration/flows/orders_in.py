@@ -23,7 +23,8 @@ from integration.models import (
     SyncRun,
     Watermark,
 )
-from integration.orders import orders_upsert
+from integration.orders.payload import magento_time
+from integration.orders.upsert import orders_upsert
 
 PAGE_BATCH = 500
 MIN_WINDOW = timedelta(hours=1)
@@ -51,9 +52,8 @@ class _Pull:
         counts = orders_upsert(payloads=batch)
         self.run.seen += counts.seen
         self.run.posted += counts.created + counts.updated
-        newest = max(p.get("updated_at") or "" for p in batch)
-        if newest:
-            seen = datetime.strptime(newest[:19], "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
+        seen = magento_time(max(p.get("updated_at") or "" for p in batch))
+        if seen is not None:
             self.max_seen = seen if self.max_seen is None else max(self.max_seen, seen)
         self.lease.renew()
 

@@ -1,23 +1,85 @@
-"""Orders out: every paid order not yet in the ERP is validated, then held or posted."""
+"""Orders out: every paid order not yet in the ERP is validated, then held or posted.
+
+`orders_process` is the one path from a batch of orders to the ERP: the flow runs it over every
+new order, and each replay over the orders a fixed cause held.
+"""
 
 from __future__ import annotations
 
-from exceptions_app.services import exception_auto_resolve, exception_raise
+from collections.abc import Iterator, Sequence
+
 from integration.connectors.backoff import CircuitOpenError
-from integration.connectors.erp import ErpAdapter
-from integration.flows.runs import error_system, flow_run
+from integration.connectors.erp import ErpAdapter, SaleRequest
+from integration.flows.runs import flow_run
 from integration.locks import Lease
 from integration.models import Flow, Order, OrderErpStatus, SyncRun
-from integration.orders import context_build, orders_for_validation, orders_process
+from integration.orders.holds import orders_hold
+from integration.orders.posting import (
+    PostOutcome,
+    PostStatus,
+    order_post,
+    outage_over,
+    post_failed,
+)
+from integration.orders.validation import (
+    Cause,
+    ValidationContext,
+    context_build,
+    order_validate,
+    orders_for_validation,
+)
 
 # Orders validated together: the mappings, ERP items and open exceptions are read once per
 # batch, and its holds are written in one transaction.
 BATCH = 500
-# The one exception an ERP outage raises, however many orders it blocks.
-OUTAGE_SUBJECT = "ERP unreachable"
+
+
+def orders_process(
+    *, orders: Sequence[Order], erp: ErpAdapter, ctx: ValidationContext | None = None
+) -> Iterator[tuple[Order, PostOutcome]]:
+    """Validate a batch, then hold or post each order, yielding each outcome as it is settled.
+
+    Validation and holds are done for the whole batch first (holds in one transaction); valid
+    orders are then posted one at a time, each under its own claim, because each is a
+    separate sale in the ERP and no lock may be held across another order's ERP calls.
+    `CircuitOpenError` propagates (the ERP is down: the caller stops); what was settled before
+    it was yielded.
+    """
+    pending = [o for o in orders if o.erp_status != OrderErpStatus.POSTED]
+    for order in orders:
+        if order.erp_status == OrderErpStatus.POSTED:
+            yield (
+                order,
+                PostOutcome(PostStatus.ALREADY, f"already in the ERP as {order.erp_sale_id}"),
+            )
+    if not pending:
+        return
+    if ctx is None:
+        ctx = context_build(erp=erp, orders=pending)
+    to_hold: list[tuple[Order, list[Cause]]] = []
+    to_post: list[tuple[Order, SaleRequest]] = []
+    for order in pending:
+        request, causes = order_validate(order, ctx)
+        if causes:
+            to_hold.append((order, causes))
+        else:
+            to_post.append((order, request))
+    if to_hold:
+        orders_hold(holds=to_hold)
+        for order, causes in to_hold:
+            detail = "; ".join(c.message for c in causes)
+            yield order, PostOutcome(PostStatus.HELD, detail, causes=causes)
+    for order, request in to_post:
+        yield (
+            order,
+            order_post(
+                order=order, request=request, erp=erp, open_post_failures=ctx.open_post_failures
+            ),
+        )
 
 
 def orders_pending(after_id: int = 0, limit: int = BATCH) -> list[Order]:
+    """The next batch of new orders after `after_id`, loaded for validation."""
     # The batch's keys (an index-only query on (erp_status, id)), then the loader's queries.
     ids = list(
         Order.objects.filter(erp_status=OrderErpStatus.NEW, pk__gt=after_id)
@@ -25,6 +87,16 @@ def orders_pending(after_id: int = 0, limit: int = BATCH) -> list[Order]:
         .values_list("pk", flat=True)[:limit]
     )
     return orders_for_validation(Order.objects.filter(pk__in=ids).order_by("pk"))
+
+
+def _count(run: SyncRun, outcome: PostOutcome) -> None:
+    run.seen += 1
+    if outcome.in_erp:
+        run.posted += 1
+    elif outcome.status == PostStatus.HELD:
+        run.held += 1
+    elif outcome.status != PostStatus.BUSY:  # a busy order counts in the run posting it
+        run.failed += 1
 
 
 def orders_out_run(*, erp: ErpAdapter) -> SyncRun:
@@ -40,30 +112,12 @@ def orders_out_run(*, erp: ErpAdapter) -> SyncRun:
             try:
                 ctx = context_build(erp=erp, orders=orders)
                 for _order, outcome in orders_process(orders=orders, erp=erp, ctx=ctx):
-                    run.seen += 1
-                    if outcome.status in ("posted", "already"):
-                        run.posted += 1
-                    elif outcome.status == "held":
-                        run.held += 1
-                    elif outcome.status == "busy":
-                        pass  # another worker is posting it right now; it counts there
-                    else:
-                        run.failed += 1
+                    _count(run, outcome)
             except CircuitOpenError as exc:
-                exception_raise(
-                    kind="order_post_failed",
-                    subject=OUTAGE_SUBJECT,
-                    message=f"Orders cannot be posted: {exc}",
-                    system=error_system(exc),
-                    evidence={"error": str(exc)},
-                )
+                post_failed(error=exc)
                 raise
             lease.renew()
         if run.posted:
-            exception_auto_resolve(
-                kind="order_post_failed",
-                subject=OUTAGE_SUBJECT,
-                note="Orders reach the ERP again.",
-            )
+            outage_over()
 
     return flow_run(Flow.ORDERS_OUT, body)

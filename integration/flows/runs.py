@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
+from exceptions_app.models import System
 from integration.connectors.backoff import ConnectorError
 from integration.locks import FlowBusy, Lease, lease_acquire
-from integration.models import RunStatus, SyncRun, System
+from integration.models import RunStatus, SyncRun
 
 logger = logging.getLogger(__name__)
 

@@ -19,6 +19,8 @@ from integration.flows.runs import flow_run
 from integration.locks import Lease
 from integration.models import Flow, Order, Shipment, SyncRun, Watermark
 
+# The ERP shipment state that means dispatch is confirmed.
+DISPATCHED = "done"
 # ERP dates have day resolution; re-read a little so a late-confirmed shipment is not missed.
 OVERLAP = timedelta(days=2)
 
@@ -37,7 +39,7 @@ def shipment_record(*, order: Order, shipment: ErpShipment) -> Shipment:
         defaults={
             "order": order,
             "erp_state": shipment.state,
-            "dispatched_at": _dispatched_at(shipment) if shipment.state == "done" else None,
+            "dispatched_at": _dispatched_at(shipment) if shipment.state == DISPATCHED else None,
             "tracking_number": shipment.tracking_number,
             "courier": shipment.courier,
             "payload": {
@@ -102,7 +104,7 @@ def shipments_run(*, magento: MagentoClient, erp: ErpAdapter) -> SyncRun:
         }
         newest = None
         for shipment in shipments:
-            if shipment.state != "done":
+            if shipment.state != DISPATCHED:
                 continue  # belt and braces: never push before dispatch
             run.seen += 1
             order = orders.get(shipment.sale_reference)

@@ -22,17 +22,24 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from exceptions_app.models import LIVE_STATUSES, DeskException
+from exceptions_app.models import LIVE_STATUSES, DeskException, ExceptionKind, System
 from exceptions_app.services import exception_auto_resolve, exception_raise
+from integration.bulk_sql import chunked, model_names, staging_table
 from integration.connectors.backoff import CircuitOpenError, ConnectorError, full_jitter_delay
 from integration.connectors.erp import ErpAdapter
 from integration.connectors.magento.client import MagentoClient
 from integration.flows.runs import flow_run
 from integration.locks import Lease
-from integration.models import Flow, PushStatus, SkuMapping, StockLevel, StockPush, SyncRun, System
+from integration.models import Flow, PushStatus, SkuMapping, StockLevel, StockPush, SyncRun
 
 # Magento bulk operation statuses (CONTRACT §7).
 OP_COMPLETE, OP_RETRIABLE, OP_FAILED, OP_OPEN, OP_REJECTED = 1, 2, 3, 4, 5
+# The ERP's figures as staged for the delta (one row per Magento SKU).
+STAGING_COLUMNS = {
+    "sku": "varchar(255) PRIMARY KEY",
+    "erp_code": "varchar(255)",
+    "qty": "numeric(14, 4)",
+}
 
 
 def _magento_skus_by_code() -> dict[str, list[str]]:
@@ -58,39 +65,31 @@ def stock_delta_record(*, availability: dict[str, Decimal]) -> list[tuple[str, D
         for code, quantity in availability.items()
         for sku in by_code.get(code) or [code]
     ]
-    table = StockLevel._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE IF EXISTS stock_staging")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE stock_staging "
-            "(sku varchar(255) PRIMARY KEY, erp_code varchar(255), qty numeric(14, 4))"
-        )
-        for start in range(0, len(rows), 5000):
-            cursor.executemany(
-                "INSERT INTO stock_staging (sku, erp_code, qty) VALUES (%s, %s, %s)",
-                rows[start : start + 5000],
-            )
+    table, _ = model_names(StockLevel)
+    with (
+        connection.cursor() as cursor,
+        staging_table(cursor, "stock_staging", STAGING_COLUMNS, rows) as staging,
+    ):
+        # names come from the model's meta and the staging table's definition
         cursor.execute(
             f"INSERT INTO {table} (sku, erp_code, erp_available, erp_read_at) "  # noqa: S608
-            "SELECT s.sku, s.erp_code, s.qty, %s FROM stock_staging s "
+            f"SELECT s.sku, s.erp_code, s.qty, %s FROM {staging} s "
             f"WHERE NOT EXISTS (SELECT 1 FROM {table} l WHERE l.sku = s.sku)",
             [now],
         )
         cursor.execute(
             f"UPDATE {table} SET erp_available = s.qty, erp_code = s.erp_code, "  # noqa: S608
-            "erp_read_at = %s FROM stock_staging s "
+            f"erp_read_at = %s FROM {staging} s "
             f"WHERE {table}.sku = s.sku AND ({table}.erp_available IS NULL "
             f"OR {table}.erp_available <> s.qty OR {table}.erp_code <> s.erp_code)",
             [now],
         )
         cursor.execute(
             f"SELECT l.sku, l.erp_available FROM {table} l "  # noqa: S608
-            "JOIN stock_staging s ON s.sku = l.sku "
+            f"JOIN {staging} s ON s.sku = l.sku "
             "WHERE l.magento_told IS NULL OR l.magento_told <> l.erp_available"
         )
-        changed = [(sku, Decimal(str(qty))) for sku, qty in cursor.fetchall()]
-        cursor.execute("DROP TABLE stock_staging")
-    return changed
+        return [(sku, Decimal(str(qty))) for sku, qty in cursor.fetchall()]
 
 
 @transaction.atomic
@@ -99,16 +98,16 @@ def stock_outbox_write(*, changes: list[tuple[str, Decimal]]) -> int:
     if not changes:
         return 0
     skus = [sku for sku, _ in changes]
-    for start in range(0, len(skus), 900):
-        StockPush.objects.filter(
-            sku__in=skus[start : start + 900], status=PushStatus.PENDING
-        ).update(status=PushStatus.SUPERSEDED, settled_at=timezone.now())
+    for chunk in chunked(skus):
+        StockPush.objects.filter(sku__in=chunk, status=PushStatus.PENDING).update(
+            status=PushStatus.SUPERSEDED, settled_at=timezone.now()
+        )
     already_sent = set()
-    for start in range(0, len(skus), 900):
+    for chunk in chunked(skus):
         already_sent |= set(
-            StockPush.objects.filter(
-                sku__in=skus[start : start + 900], status=PushStatus.SENT
-            ).values_list("sku", "quantity")
+            StockPush.objects.filter(sku__in=chunk, status=PushStatus.SENT).values_list(
+                "sku", "quantity"
+            )
         )
     StockPush.objects.bulk_create(
         [
@@ -174,7 +173,7 @@ class StockPusher:
             self.run.failed += len(dead)
             skus = [row.sku for row in dead]
             exception_raise(
-                kind="stock_push_failed",
+                kind=ExceptionKind.STOCK_PUSH_FAILED,
                 subject=sku_set_subject(skus),
                 message=(
                     f"{len(skus)} stock update(s) could not be delivered to Magento after "
@@ -298,14 +297,12 @@ def stock_drift_check(*, skus: list[str], reported: dict[str, Decimal]) -> int:
     now = timezone.now()
     drifted = 0
     levels = [
-        level
-        for start in range(0, len(skus), 900)
-        for level in StockLevel.objects.filter(sku__in=skus[start : start + 900])
+        level for chunk in chunked(skus) for level in StockLevel.objects.filter(sku__in=chunk)
     ]
     open_drift = set(
-        DeskException.objects.filter(kind="stock_drift", status__in=LIVE_STATUSES).values_list(
-            "subject", flat=True
-        )
+        DeskException.objects.filter(
+            kind=ExceptionKind.STOCK_DRIFT, status__in=LIVE_STATUSES
+        ).values_list("subject", flat=True)
     )
     for level in levels:
         level.magento_reported = reported.get(level.sku)
@@ -318,7 +315,7 @@ def stock_drift_check(*, skus: list[str], reported: dict[str, Decimal]) -> int:
         if magento is None or abs(magento - level.erp_available) > tolerance:
             drifted += 1
             exception_raise(
-                kind="stock_drift",
+                kind=ExceptionKind.STOCK_DRIFT,
                 subject=level.sku,
                 message=(
                     f"Magento shows {magento if magento is not None else 'no source item'} for "
@@ -341,7 +338,7 @@ def stock_drift_check(*, skus: list[str], reported: dict[str, Decimal]) -> int:
             )
         elif level.sku in open_drift:
             exception_auto_resolve(
-                kind="stock_drift",
+                kind=ExceptionKind.STOCK_DRIFT,
                 subject=level.sku,
                 note="Magento's quantity equals the ERP's again.",
             )

@@ -7,14 +7,15 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from exceptions_app.models import DeskException
+from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
 from integration.flows.checks import check_catalogue, check_order_stuck, check_variances
 from integration.flows.orders_in import orders_in_run
 from integration.flows.orders_out import orders_out_run
+from integration.flows.shipments import DISPATCHED
 from integration.models import Order, OrderErpStatus, Shipment
 from sandbox.divergence import catalogue_divergence
+from sandbox.erp.inprocess import FakeErp
 from tests.sync.conftest import NOW, magento_for
-from tests.sync.fake_erp import FakeErp
 
 pytestmark = pytest.mark.django_db
 
@@ -34,27 +35,32 @@ def test_orders_the_desk_has_only_just_seen_are_not_yet_stuck(synced):
     held = Order.objects.filter(erp_status=OrderErpStatus.HELD).order_by("pk").first()
     assert held.magento_created_at < timezone.now() - timedelta(days=1)
     check_order_stuck(now=timezone.now())
-    assert not DeskException.objects.filter(kind="order_stuck").exists()
+    assert not DeskException.objects.filter(kind=ExceptionKind.ORDER_STUCK).exists()
 
 
 def test_stuck_orders_are_raised_and_resolve_when_they_move(synced, settings):
     held = Order.objects.filter(erp_status=OrderErpStatus.HELD).order_by("pk").first()
     now = timezone.now() + timedelta(minutes=settings.SYNC_ORDER_STUCK_MINUTES + 1)
     check_order_stuck(now=now)
-    exception = DeskException.objects.get(fingerprint=f"order_stuck:{held.increment_id}")
+    exception = DeskException.objects.get(
+        fingerprint=f"{ExceptionKind.ORDER_STUCK}:{held.increment_id}"
+    )
     assert "paid but not in the ERP" in exception.message
     posted = Order.objects.filter(erp_status=OrderErpStatus.POSTED, state="processing").first()
     Order.objects.filter(pk=posted.pk).update(erp_posted_at=now - timedelta(days=3))
     check_order_stuck(now=now)
-    late = DeskException.objects.get(fingerprint=f"order_stuck:{posted.increment_id}")
+    late = DeskException.objects.get(
+        fingerprint=f"{ExceptionKind.ORDER_STUCK}:{posted.increment_id}"
+    )
     assert "not been dispatched" in late.message
-    Shipment.objects.create(erp_shipment_id="9", order=posted, erp_state="done",
+    Shipment.objects.create(erp_shipment_id="9", order=posted, erp_state=DISPATCHED,
                             dispatched_at=now)  # fmt: skip
     Order.objects.filter(pk=held.pk).update(erp_status=OrderErpStatus.POSTED, erp_posted_at=now)
     check_order_stuck(now=now)
     late.refresh_from_db()
     exception.refresh_from_db()
-    assert late.status == "resolved" and exception.status == "resolved"
+    assert late.status == ExceptionStatus.RESOLVED
+    assert exception.status == ExceptionStatus.RESOLVED
 
 
 def test_a_penny_tax_gap_is_a_variance_named_as_rounding(synced):
@@ -67,7 +73,9 @@ def test_a_penny_tax_gap_is_a_variance_named_as_rounding(synced):
     )  # fmt: skip
     found = check_variances(erp=erp, since=timezone.now() - timedelta(days=1))
     assert found == 2
-    tax = DeskException.objects.get(fingerprint=f"tax_variance:{order.increment_id}")
+    tax = DeskException.objects.get(
+        fingerprint=f"{ExceptionKind.TAX_VARIANCE}:{order.increment_id}"
+    )
     assert "rounding" in tax.evidence["likely_cause"]
     assert tax.amount == Decimal("0.01") and tax.period == f"{order.magento_created_at:%Y-%m}"
     erp.sales[order.increment_id] = replace(
@@ -75,7 +83,7 @@ def test_a_penny_tax_gap_is_a_variance_named_as_rounding(synced):
     )
     check_variances(erp=erp, since=timezone.now() - timedelta(days=1))
     tax.refresh_from_db()
-    assert tax.status == "resolved"
+    assert tax.status == ExceptionStatus.RESOLVED
 
 
 def test_enabled_magento_products_without_an_active_erp_item_are_catalogue_drift(magento_app):
@@ -85,7 +93,7 @@ def test_enabled_magento_products_without_an_active_erp_item_are_catalogue_drift
     divergence = catalogue_divergence()
     raised = {e.sku: e.kind for e in DeskException.objects.all()}
     for sku in divergence.missing:
-        assert raised.get(sku) == "sku_unknown"
+        assert raised.get(sku) == ExceptionKind.SKU_UNKNOWN
     for sku in divergence.inactive:
-        assert raised.get(sku) == "sku_inactive"
+        assert raised.get(sku) == ExceptionKind.SKU_INACTIVE
     assert found == len(raised)

@@ -9,9 +9,17 @@ import pytest
 from integration.connectors.backoff import TransientError
 from integration.flows.orders_in import orders_in_run
 from integration.flows.orders_out import orders_out_run
-from integration.models import FlowLock, Order, OrderErpStatus, QuarantinedWindow, RunStatus
+from integration.models import (
+    Flow,
+    FlowLock,
+    Order,
+    OrderErpStatus,
+    QuarantinedWindow,
+    QuarantineStatus,
+    RunStatus,
+)
+from sandbox.erp.inprocess import FakeErp
 from tests.sync.conftest import NOW, magento_for
-from tests.sync.fake_erp import FakeErp
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +88,7 @@ def test_faulty_run_converges_to_the_clean_state(seeded, carrier_mappings):
         # Small pages: many calls, so every kind of fault is met along the way.
         with magento_for(app, attempts=4, sleeps=sleeps, page_size=10) as magento:
             orders_in_run(magento=magento, now=NOW)
-        if not QuarantinedWindow.objects.filter(status="open").exists() and (
+        if not QuarantinedWindow.objects.filter(status=QuarantineStatus.OPEN).exists() and (
             Order.objects.count() == 200
         ):
             break
@@ -117,11 +125,15 @@ def test_a_worker_killed_after_the_erp_post_converges_on_restart(seeded, carrier
     with pytest.raises(WorkerKilled):
         orders_out_run(erp=erp)
     # A real SIGKILL leaves the lease behind; it expires instead of blocking forever.
-    FlowLock.objects.filter(flow="orders_out").update(
+    FlowLock.objects.filter(flow=Flow.ORDERS_OUT).update(
         owner="dead-worker", locked_until="2000-01-01T00:00:00Z"
     )
     run = orders_out_run(erp=erp)
     assert run.status in (RunStatus.SUCCEEDED, RunStatus.PARTIAL)
     assert erp.create_calls == len(erp.sales)
-    posted = set(Order.objects.filter(erp_status="posted").values_list("increment_id", flat=True))
+    posted = set(
+        Order.objects.filter(erp_status=OrderErpStatus.POSTED).values_list(
+            "increment_id", flat=True
+        )
+    )
     assert posted == set(erp.sales)

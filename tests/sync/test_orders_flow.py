@@ -9,13 +9,14 @@ from collections import defaultdict
 
 import pytest
 
-from exceptions_app.models import DeskException
+from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
 from exceptions_app.services import exception_replay
 from integration.connections import connections_override
 from integration.flows.orders_in import orders_in_run
 from integration.flows.orders_out import orders_out_run
 from integration.locks import flow_lock
 from integration.models import (
+    Flow,
     Order,
     OrderErpStatus,
     OrderHold,
@@ -24,16 +25,19 @@ from integration.models import (
     SyncRun,
     Watermark,
 )
+from integration.orders.payload import PAID_STATES
+from integration.orders.upsert import orders_upsert
 from sandbox.divergence import catalogue_divergence
+from sandbox.erp.inprocess import FakeErp
+from tests.builders.orders import magento_order, sellable_sku
 from tests.sync.conftest import NOW, magento_for
-from tests.sync.fake_erp import FakeErp
 
 pytestmark = pytest.mark.django_db
 
 DIVERGENT_KIND = {
-    "unknown_sku": "sku_unknown",
-    "inactive_sku": "sku_inactive",
-    "renamed_sku": "sku_unknown",
+    "unknown_sku": ExceptionKind.SKU_UNKNOWN,
+    "inactive_sku": ExceptionKind.SKU_INACTIVE,
+    "renamed_sku": ExceptionKind.SKU_UNKNOWN,
 }
 ADDRESS_FIELD = {
     "invalid_postcode": "postcode",
@@ -61,9 +65,9 @@ def expected_holds(order: Order, causes: list[str]) -> set[tuple[str, str]]:
         for line in order.lines.all()
     )
     if "unmapped_carrier" in causes and ships:
-        expected.add(("carrier_unmapped", order.shipping_method))
+        expected.add((ExceptionKind.CARRIER_UNMAPPED, order.shipping_method))
     if ships and any(c in causes for c in ADDRESS_FIELD):
-        expected.add(("address_invalid", order.increment_id))
+        expected.add((ExceptionKind.ADDRESS_INVALID, order.increment_id))
     return expected
 
 
@@ -85,7 +89,7 @@ def test_every_paid_order_is_posted_once_or_held_for_exactly_its_causes(seeded, 
         for increment_id in ids:
             causes_of[increment_id].append(cause)
 
-    paid = Order.objects.filter(state__in=["processing", "complete"])
+    paid = Order.objects.filter(state__in=PAID_STATES)
     assert paid.count() == report.states["processing"] + report.states["complete"]
     held_seen = 0
     for order in paid.prefetch_related("lines"):
@@ -102,20 +106,19 @@ def test_every_paid_order_is_posted_once_or_held_for_exactly_its_causes(seeded, 
     assert held_seen > 10
     # Unpaid, held-in-Magento and cancelled orders never reach the ERP.
     assert not set(erp.sales) & set(
-        Order.objects.exclude(state__in=["processing", "complete"]).values_list(
-            "increment_id", flat=True
-        )
+        Order.objects.exclude(state__in=PAID_STATES).values_list("increment_id", flat=True)
     )
     assert erp.create_calls == len(erp.sales) == run_out.posted
     # One exception per SKU / method / address, each naming what is wrong.
     for kind, subject in OrderHold.objects.values_list("kind", "subject").distinct():
         exception = DeskException.objects.get(fingerprint=f"{kind}:{subject}")
-        assert exception.status == "open"
-        if kind.startswith("sku_"):
+        assert exception.status == ExceptionStatus.OPEN
+        if kind in (ExceptionKind.SKU_UNKNOWN, ExceptionKind.SKU_INACTIVE):
             assert exception.sku == subject and subject in exception.message
-    address = DeskException.objects.filter(kind="address_invalid")
+    address = DeskException.objects.filter(kind=ExceptionKind.ADDRESS_INVALID)
     assert address.exists()
-    assert all(e.order is not None and e.evidence["fields"] for e in address)
+    mirrored = set(Order.objects.values_list("increment_id", flat=True))
+    assert all(e.order_increment_id in mirrored and e.evidence["fields"] for e in address)
 
 
 def test_running_again_posts_nothing_twice(seeded, carrier_mappings):
@@ -126,7 +129,7 @@ def test_running_again_posts_nothing_twice(seeded, carrier_mappings):
     run_in, run_out = pull_and_post(app, erp)
     assert erp.create_calls == created
     assert run_out.posted == 0
-    assert Watermark.objects.get(flow="orders_in").value <= NOW
+    assert Watermark.objects.get(flow=Flow.ORDERS_IN).value <= NOW
 
 
 def test_mapping_then_replay_posts_held_orders_exactly_once(seeded, carrier_mappings, admin_user):
@@ -135,7 +138,9 @@ def test_mapping_then_replay_posts_held_orders_exactly_once(seeded, carrier_mapp
     pull_and_post(app, erp)
     divergence = catalogue_divergence()
     renamed_held = [
-        e for e in DeskException.objects.filter(kind="sku_unknown") if e.sku in divergence.renamed
+        e
+        for e in DeskException.objects.filter(kind=ExceptionKind.SKU_UNKNOWN)
+        if e.sku in divergence.renamed
     ]
     assert renamed_held
     with connections_override(erp=lambda: erp):
@@ -157,7 +162,7 @@ def test_mapping_then_replay_posts_held_orders_exactly_once(seeded, carrier_mapp
                         for line in erp.requests[order.increment_id].lines
                     )
             assert outcome.ok, outcome.detail
-            assert exception.status == "resolved"
+            assert exception.status == ExceptionStatus.RESOLVED
         before = erp.create_calls
         for exception in renamed_held:
             exception.refresh_from_db()
@@ -167,25 +172,25 @@ def test_mapping_then_replay_posts_held_orders_exactly_once(seeded, carrier_mapp
 
 
 def test_a_second_concurrent_run_is_skipped(seeded, carrier_mappings):
-    with flow_lock("orders_out"):
+    with flow_lock(Flow.ORDERS_OUT):
         run = orders_out_run(erp=FakeErp())
     assert run.status == RunStatus.SKIPPED
-    assert SyncRun.objects.filter(flow="orders_out", status=RunStatus.SKIPPED).count() == 1
+    assert SyncRun.objects.filter(flow=Flow.ORDERS_OUT, status=RunStatus.SKIPPED).count() == 1
 
 
-def test_erp_rejection_becomes_order_post_failed_with_the_erps_message(seeded, carrier_mappings):
-    app, _ = seeded
+def test_erp_rejection_becomes_order_post_failed_with_the_erps_message(carrier_mappings):
+    # An order nothing else holds (an active SKU, a mapped carrier, a valid UK address), so
+    # the ERP's refusal is the only thing that can stop it.
+    orders_upsert(payloads=[magento_order(1, sku=sellable_sku())])
+    victim = Order.objects.get(entity_id=1)
     erp = FakeErp()
-    with magento_for(app) as magento:
-        orders_in_run(magento=magento, now=NOW)
-    victim = Order.objects.filter(state="processing", erp_status="new").order_by("pk").first()
     erp.reject.add(victim.increment_id)
     orders_out_run(erp=erp)
     victim.refresh_from_db()
-    if victim.erp_status == OrderErpStatus.HELD:
-        pytest.skip("the first processing order happens to be held for another cause")
     assert victim.erp_status == OrderErpStatus.FAILED
-    exception = DeskException.objects.get(fingerprint=f"order_post_failed:{victim.increment_id}")
+    exception = DeskException.objects.get(
+        fingerprint=f"{ExceptionKind.ORDER_POST_FAILED}:{victim.increment_id}"
+    )
     assert "rejected by test" in exception.message
     erp.reject.clear()
     with connections_override(erp=lambda: erp):

@@ -1,28 +1,18 @@
 """Posting an order claims it for a lease instead of holding a database lock across the ERP's
 HTTP calls, so the web and the other flows keep writing while the ERP answers."""
 
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import timedelta
 
 import pytest
 from django.db import connection
 from django.utils import timezone
 
-from integration.connectors.erp import SaleLineRequest, SaleRequest
 from integration.models import Order, OrderErpStatus
-from integration.orders import order_post
+from integration.orders.posting import PostStatus, order_post
+from sandbox.erp.inprocess import FakeErp
+from tests.builders.orders import sale_request
+from tests.builders.race import race, skip_without_row_locks
 from tests.factories import OrderFactory
-from tests.sync.fake_erp import FakeErp
-
-
-def _request(reference: str) -> SaleRequest:
-    return SaleRequest(
-        reference=reference, currency="GBP", sale_date=date.today(), customer_name="Ann Lee",
-        customer_email="ann@example.com", telephone="01234 567890", company="",
-        street=("1 High Street",), city="Rugby", region="", postcode="CV21 1DZ", country="GB",
-        carrier="RM-TPN24", shipping_amount=Decimal("3.29"),
-        lines=(SaleLineRequest("24-MB01", Decimal(1), Decimal("28.3333"), "24-MB01"),),
-    )  # fmt: skip
 
 
 class WatchingErp(FakeErp):
@@ -41,8 +31,8 @@ class WatchingErp(FakeErp):
 def test_no_database_transaction_is_open_while_the_erp_answers():
     order = OrderFactory()
     erp = WatchingErp()
-    outcome = order_post(order=order, request=_request(order.increment_id), erp=erp)
-    assert outcome.status == "posted"
+    outcome = order_post(order=order, request=sale_request(order.increment_id), erp=erp)
+    assert outcome.status == PostStatus.POSTED
     assert erp.in_transaction and not any(erp.in_transaction)
     order.refresh_from_db()
     assert order.erp_status == OrderErpStatus.POSTED
@@ -57,8 +47,8 @@ def test_a_live_claim_by_another_worker_is_not_posted_twice(settings):
         post_claimed_by="other-worker", post_claimed_until=timezone.now() + timedelta(minutes=5)
     )
     erp = FakeErp()
-    outcome = order_post(order=order, request=_request(order.increment_id), erp=erp)
-    assert outcome.status == "busy"
+    outcome = order_post(order=order, request=sale_request(order.increment_id), erp=erp)
+    assert outcome.status == PostStatus.BUSY
     assert erp.calls == 0
     order.refresh_from_db()
     assert order.erp_status == OrderErpStatus.NEW
@@ -70,12 +60,12 @@ def test_a_lapsed_claim_is_taken_over_and_finds_the_sale_the_dead_worker_made():
     order = OrderFactory()
     erp = FakeErp()
     # The dead worker created the sale, then died before recording it.
-    erp.sale_create(_request(order.increment_id))
+    erp.sale_create(sale_request(order.increment_id))
     Order.objects.filter(pk=order.pk).update(
         post_claimed_by="dead-worker", post_claimed_until=timezone.now() - timedelta(seconds=1)
     )
-    outcome = order_post(order=order, request=_request(order.increment_id), erp=erp)
-    assert outcome.status == "already"
+    outcome = order_post(order=order, request=sale_request(order.increment_id), erp=erp)
+    assert outcome.status == PostStatus.ALREADY
     assert erp.create_calls == 1
     order.refresh_from_db()
     assert order.erp_status == OrderErpStatus.POSTED
@@ -87,8 +77,22 @@ def test_an_erp_failure_releases_the_claim_for_the_next_run():
     order = OrderFactory()
     erp = FakeErp()
     erp.reject.add(order.increment_id)
-    outcome = order_post(order=order, request=_request(order.increment_id), erp=erp)
-    assert outcome.status == "failed"
+    outcome = order_post(order=order, request=sale_request(order.increment_id), erp=erp)
+    assert outcome.status == PostStatus.FAILED
     order.refresh_from_db()
     assert order.erp_status == OrderErpStatus.FAILED
     assert order.post_claimed_by == "" and order.post_claimed_until is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_posting_the_same_order_make_one_sale():
+    skip_without_row_locks()
+    order = OrderFactory()
+    erp = FakeErp(latency=0.05)  # each ERP call takes a while: the second worker must wait
+    outcomes = race(
+        lambda: order_post(order=order, request=sale_request(order.increment_id), erp=erp).status
+    )
+    assert sorted(outcomes) == [PostStatus.ALREADY, PostStatus.POSTED]
+    assert erp.create_calls == 1
+    order.refresh_from_db()
+    assert order.erp_status == OrderErpStatus.POSTED

@@ -7,10 +7,10 @@ import pytest
 from integration.connectors.erp import ErpShipment
 from integration.flows.orders_in import orders_in_run
 from integration.flows.orders_out import orders_out_run
-from integration.flows.shipments import shipments_run
-from integration.models import Order, OrderErpStatus, Shipment
+from integration.flows.shipments import DISPATCHED, shipments_run
+from integration.models import Order, OrderErpStatus, RunStatus, Shipment
+from sandbox.erp.inprocess import FakeErp
 from tests.sync.conftest import NOW, magento_for
-from tests.sync.fake_erp import FakeErp
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +30,14 @@ def test_only_dispatched_shipments_reach_magento_once(seeded, carrier_mappings):
         state="processing", erp_status=OrderErpStatus.POSTED
     ).order_by("pk")[:2]
     erp.shipments = [
-        ErpShipment("501", shipped.increment_id, "done", date(2026, 3, 2), "TT123456789GB",
+        ErpShipment("501", shipped.increment_id, DISPATCHED, date(2026, 3, 2), "TT123456789GB",
                     "Royal Mail Tracked 24"),
         ErpShipment("502", waiting.increment_id, "assigned", None, "", ""),
     ]  # fmt: skip
     for _ in range(2):
         with magento_for(app) as magento:
             run = shipments_run(magento=magento, erp=erp)
-        assert run.status == "succeeded", run.error
+        assert run.status == RunStatus.SUCCEEDED, run.error
     (only,) = magento_shipments(app, shipped)
     (track,) = only["tracks"]
     assert track["track_number"] == "TT123456789GB"

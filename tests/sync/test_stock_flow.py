@@ -6,13 +6,13 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from exceptions_app.models import DeskException
+from exceptions_app.models import DeskException, ExceptionKind
 from integration.flows.stock import stock_run
-from integration.models import PushStatus, SkuMapping, StockLevel, StockPush
+from integration.models import PushStatus, RunStatus, SkuMapping, StockLevel, StockPush
 from sandbox.divergence import catalogue_divergence
+from sandbox.erp.inprocess import FakeErp
 from sandbox.magento.testing import sandbox_transport
 from tests.sync.conftest import magento_for
-from tests.sync.fake_erp import FakeErp
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_a_sku_never_told_is_pushed_and_only_changed_skus_after(magento_app, erp
     erp.stock = some
     with magento_for(magento_app) as magento:
         first = stock_run(magento=magento, erp=erp, sleep=lambda s: None)
-    assert first.status == "succeeded", first.error
+    assert first.status == RunStatus.SUCCEEDED, first.error
     assert StockPush.objects.filter(status=PushStatus.DONE).count() == 40
     assert magento_quantities(magento_app, list(some)) == some
 
@@ -72,7 +72,7 @@ def test_only_changed_skus_are_pushed(magento_app, established):
         stock_run(magento=magento, erp=erp, sleep=lambda s: None)
     assert magento_quantities(magento_app, [sku]) == {sku: erp.stock[code]}
     assert not StockLevel.objects.filter(sku=code).exists()
-    assert not DeskException.objects.filter(kind="stock_drift").exists()
+    assert not DeskException.objects.filter(kind=ExceptionKind.STOCK_DRIFT).exists()
 
 
 def test_a_dead_lettered_batch_is_one_exception_for_its_sku_set(magento_app, established, settings):
@@ -88,7 +88,7 @@ def test_a_dead_lettered_batch_is_one_exception_for_its_sku_set(magento_app, est
     dead = StockPush.objects.filter(status=PushStatus.DEAD)
     assert {p.sku for p in dead} == {"24-MB01", "24-MB04"}
     assert all(p.attempts == 3 for p in dead)
-    (exception,) = DeskException.objects.filter(kind="stock_push_failed")
+    (exception,) = DeskException.objects.filter(kind=ExceptionKind.STOCK_PUSH_FAILED)
     assert exception.occurrences == 1
     assert set(exception.evidence["skus"]) == {"24-MB01", "24-MB04"}
     assert "deadlock found" in exception.message
@@ -130,7 +130,7 @@ def test_a_push_that_succeeded_without_effect_is_stock_drift(magento_app, establ
     )
     run = stock_run(magento=magento, erp=erp, sleep=lambda s: None)
     assert "drifted" in run.error
-    exception = DeskException.objects.get(fingerprint="stock_drift:24-MB01")
+    exception = DeskException.objects.get(fingerprint=f"{ExceptionKind.STOCK_DRIFT}:24-MB01")
     assert exception.sku == "24-MB01"
     assert f"the ERP has {erp.stock['24-MB01']}" in exception.message
-    assert DeskException.objects.filter(kind="stock_drift").count() == 1
+    assert DeskException.objects.filter(kind=ExceptionKind.STOCK_DRIFT).count() == 1

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from exceptions_app.models import ExceptionKind
 from integration.address import address_check, street_reflow
 from integration.carriers import shipping_method_split, track_carrier_code
 from integration.postcode import postcode_is_valid_uk, postcode_normalise
@@ -167,7 +168,10 @@ def test_skus_resolve_through_mapping_and_report_unknown_and_inactive():
         ["24-MB01", "X", "OLD", "NOPE"], mappings={"X": "LU-X"}, items=items
     )
     assert resolved == {"24-MB01": "24-MB01", "X": "LU-X"}
-    assert [(p.kind, p.sku) for p in problems] == [("sku_inactive", "OLD"), ("sku_unknown", "NOPE")]
+    assert [(p.kind, p.sku) for p in problems] == [
+        (ExceptionKind.SKU_INACTIVE, "OLD"),
+        (ExceptionKind.SKU_UNKNOWN, "NOPE"),
+    ]
 
 
 def test_track_carrier_is_custom_unless_magento_knows_the_courier():

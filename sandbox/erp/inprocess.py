@@ -1,0 +1,127 @@
+"""An in-process ERP: the sandbox's stand-in for Tryton in the benchmark and the fast tests.
+
+Correctness tests of the ERP side run against the real Tryton; this exists so the benchmark
+can measure our own code with zero ERP latency (and `latency` can add a fixed delay per call),
+and the flow tests run in seconds. Its catalogue is the seeded one, with the same divergence
+(missing, inactive and renamed SKUs) the Tryton bootstrap creates.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from decimal import Decimal
+
+from integration.connectors.erp import (
+    ErpAdapter,
+    ErpInvoice,
+    ErpItemInfo,
+    ErpRejected,
+    ErpSale,
+    ErpShipment,
+    SaleRequest,
+)
+from sandbox.divergence import STOCKED_TYPES, catalogue_divergence, catalogue_rows
+
+
+class FakeErp(ErpAdapter):
+    """Items, stock, sales, shipments, invoices and payments held in memory; thread-safe counts.
+
+    Tests set `reject` (references whose sale the ERP refuses), `shipments` and `invoices`.
+    """
+
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.calls = 0
+        self._lock = threading.Lock()
+        divergence = catalogue_divergence()
+        self.items: dict[str, ErpItemInfo] = {}
+        self.stock: dict[str, Decimal] = {}
+        for row in catalogue_rows():
+            sku = row["sku"]
+            if row["type_id"] not in STOCKED_TYPES or sku in divergence.missing:
+                continue
+            code = divergence.erp_code(sku)
+            goods = row["type_id"] == "simple"
+            self.items[code] = ErpItemInfo(
+                code, code, row["name"], sku not in divergence.inactive, goods
+            )
+            if goods:
+                self.stock[code] = Decimal(int(Decimal(row["qty"] or "0")))
+        self.sales: dict[str, ErpSale] = {}
+        self.requests: dict[str, SaleRequest] = {}
+        self.create_calls = 0
+        self.shipments: list[ErpShipment] = []
+        self.invoices: list[ErpInvoice] = []
+        self.payments: dict[str, str] = {}
+        self.reject: set[str] = set()
+
+    def _call(self) -> None:
+        with self._lock:
+            self.calls += 1
+        if self.latency:
+            time.sleep(self.latency)
+
+    def items_by_codes(self, codes: Iterable[str]) -> dict[str, ErpItemInfo]:
+        self._call()
+        return {c: self.items[c] for c in codes if c in self.items}
+
+    def items_active_codes(self) -> set[str]:
+        self._call()
+        return {c for c, i in self.items.items() if i.active}
+
+    def availability(self, codes: Sequence[str] | None = None) -> dict[str, Decimal]:
+        self._call()
+        if codes is None:
+            return dict(self.stock)
+        return {c: self.stock[c] for c in codes if c in self.stock}
+
+    def sale_find(self, reference: str) -> ErpSale | None:
+        self._call()
+        return self.sales.get(reference)
+
+    def sale_create(self, request: SaleRequest) -> ErpSale:
+        self._call()
+        if request.reference in self.reject:
+            raise ErpRejected(f"The sale {request.reference} is not valid (rejected by test).")
+        with self._lock:
+            self.create_calls += 1
+            sale = ErpSale(
+                str(len(self.sales) + 1), request.reference, "processing", f"S{len(self.sales) + 1}"
+            )
+            self.sales[request.reference] = sale
+            self.requests[request.reference] = request
+        return sale
+
+    def sale_confirm(self, sale: ErpSale) -> ErpSale:
+        self._call()
+        confirmed = replace(sale, state="processing")
+        self.sales[sale.reference] = confirmed
+        return confirmed
+
+    def sales_by_references(self, references: Sequence[str]) -> dict[str, ErpSale]:
+        self._call()
+        return {r: self.sales[r] for r in references if r in self.sales}
+
+    def shipments_done_since(self, since: datetime | None) -> list[ErpShipment]:
+        self._call()
+        return [s for s in self.shipments if s.state == "done"]
+
+    def shipments_for_references(self, references: Sequence[str]) -> list[ErpShipment]:
+        self._call()
+        wanted = set(references)
+        return [s for s in self.shipments if s.sale_reference in wanted]
+
+    def invoices_for_references(self, references: Sequence[str]) -> list[ErpInvoice]:
+        self._call()
+        wanted = set(references)
+        return [i for i in self.invoices if i.sale_reference in wanted]
+
+    def payment_record(
+        self, *, invoice: ErpInvoice, amount: Decimal, paid_on: date, reference: str
+    ) -> str:
+        self._call()
+        return self.payments.setdefault(reference, f"PAY-{len(self.payments) + 1}")
