@@ -2,17 +2,16 @@
 
 Works unchanged against a real store: base URL, store code and credentials are configuration.
 Auth is an admin token (fetched and refreshed before its 4-hour expiry), OAuth 1.0a
-HMAC-SHA256 integration credentials, or a plain bearer token.
+HMAC-SHA256 integration credentials, or a plain bearer token (`auth.py`); error bodies are
+read in `errors.py`, searchCriteria built in `criteria.py`.
 """
 
 from __future__ import annotations
 
 import json
-import re
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -20,236 +19,46 @@ from urllib.parse import quote
 import httpx
 import orjson
 from django.conf import settings
-from oauthlib import oauth1
 
 from integration.connectors.backoff import (
-    AuthError,
     CircuitBreaker,
     ConnectorError,
-    NotFoundError,
-    PermanentError,
     RetryPolicy,
-    TransientError,
     breakers,
     call_with_retries,
-    parse_retry_after,
+)
+from integration.connectors.errors import send
+from integration.connectors.magento.auth import AdminTokenAuth, BearerAuth, OAuth1Auth
+from integration.connectors.magento.criteria import MAGENTO_TIME, SearchCriteria
+from integration.connectors.magento.errors import (
+    SYSTEM,
+    MagentoAuthError,
+    MagentoError,
+    MagentoNotFound,
+    MagentoPermanentError,
+    MagentoTransientError,
+    error_from_response,
+    render_message,
 )
 
-SYSTEM = "magento"
-MAGENTO_TIME = "%Y-%m-%d %H:%M:%S"
-# Magento surfaces MySQL lock contention on inventory/order tables as 400/500 bodies
-# (CONTRACT §11); the same call succeeds once the other writer commits.
-_DEADLOCK = re.compile(r"Deadlock found|Lock wait timeout|Duplicate entry|SQLSTATE\[40001\]", re.I)
-_PLACEHOLDER = re.compile(r"%(\d+|[A-Za-z_][A-Za-z0-9_]*)")
-
-
-def render_message(message: str, parameters: object) -> str:
-    """Fill Magento's %1 / %name placeholders from `parameters` (list or object)."""
-
-    def substitute(match: re.Match[str]) -> str:
-        key = match.group(1)
-        if key.isdigit() and isinstance(parameters, list):
-            index = int(key) - 1
-            if 0 <= index < len(parameters):
-                return str(parameters[index])
-        elif isinstance(parameters, dict) and key in parameters:
-            value = parameters[key]
-            return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        return match.group(0)
-
-    return _PLACEHOLDER.sub(substitute, message or "")
-
-
-class MagentoError(ConnectorError):
-    """A Magento error body, placeholders filled; `errors` holds the aggregate sub-messages."""
-
-    def __init__(self, message: str, *, errors: Sequence[str] = (), **kwargs: Any) -> None:
-        super().__init__(message, system=SYSTEM, **kwargs)
-        self.errors = list(errors)
-
-
-class MagentoTransientError(MagentoError, TransientError):
-    pass
-
-
-class MagentoPermanentError(MagentoError, PermanentError):
-    pass
-
-
-class MagentoAuthError(MagentoError, AuthError):
-    pass
-
-
-class MagentoNotFound(MagentoError, NotFoundError):
-    pass
-
-
-def error_from_response(response: httpx.Response) -> MagentoError:
-    """Classify an error response: what Magento said, and whether retrying may help."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        message = render_message(str(body.get("message", "")), body.get("parameters"))
-        errors = [
-            render_message(str(e.get("message", "")), e.get("parameters"))
-            for e in body.get("errors") or []
-            if isinstance(e, dict)
-        ]
-    else:
-        message = (response.text or response.reason_phrase or "")[:500]
-        errors = []
-    if errors:
-        message = f"{message} ({'; '.join(errors)})"
-    status = response.status_code
-    common = {"status": status, "errors": errors, "body": body}
-    if status == 429 or status >= 500 or (status == 400 and _DEADLOCK.search(message)):
-        return MagentoTransientError(
-            message or f"HTTP {status}",
-            retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            **common,
-        )
-    if status in (401, 403):
-        return MagentoAuthError(message, **common)
-    if status == 404:
-        return MagentoNotFound(message, **common)
-    return MagentoPermanentError(message, **common)
-
-
-# --- auth ------------------------------------------------------------------------------------
-
-
-class BearerAuth:
-    """A fixed bearer token (an integration token with bearer enabled, or an admin token)."""
-
-    def __init__(self, token: str) -> None:
-        self.token = token
-
-    def headers(self, client: MagentoClient, method: str, url: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def invalidate(self) -> bool:
-        return False
-
-
-class AdminTokenAuth:
-    """Username/password → admin token, refreshed `margin` seconds before its lifetime ends."""
-
-    def __init__(
-        self,
-        username: str,
-        password: str,
-        *,
-        lifetime: float = 4 * 3600,
-        margin: float = 600,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.username = username
-        self.password = password
-        self.lifetime = lifetime
-        self.margin = margin
-        self.clock = clock
-        self.token: str | None = None
-        self.fetched_at = 0.0
-        self._lock = threading.Lock()
-
-    def headers(self, client: MagentoClient, method: str, url: str) -> dict[str, str]:
-        with self._lock:
-            if self.token is None or self.clock() - self.fetched_at >= self.lifetime - self.margin:
-                self.token = client.admin_token(self.username, self.password)
-                self.fetched_at = self.clock()
-            return {"Authorization": f"Bearer {self.token}"}
-
-    def invalidate(self) -> bool:
-        """Forget the token (Magento revoked it early); the next call fetches a fresh one."""
-        had = self.token is not None
-        self.token = None
-        return had
-
-
-class OAuth1Auth:
-    """Magento integration credentials, every request signed OAuth 1.0a HMAC-SHA256."""
-
-    def __init__(
-        self, consumer_key: str, consumer_secret: str, access_token: str, access_token_secret: str
-    ) -> None:
-        self._client = oauth1.Client(
-            consumer_key,
-            client_secret=consumer_secret,
-            resource_owner_key=access_token,
-            resource_owner_secret=access_token_secret,
-            signature_method=oauth1.SIGNATURE_HMAC_SHA256,
-        )
-
-    def headers(self, client: MagentoClient, method: str, url: str) -> dict[str, str]:
-        # JSON bodies are not part of the OAuth 1.0a base string; query parameters are.
-        _, signed, _ = self._client.sign(url, http_method=method)
-        return {"Authorization": signed["Authorization"]}
-
-    def invalidate(self) -> bool:
-        return False
-
-
-# --- searchCriteria --------------------------------------------------------------------------
-
-
-@dataclass
-class SearchCriteria:
-    """Magento searchCriteria: filters in one group are OR'ed, groups are AND'ed."""
-
-    groups: list[list[tuple[str, str, str]]] = field(default_factory=list)
-    sort: list[tuple[str, str]] = field(default_factory=list)
-    page_size: int | None = None
-    current_page: int | None = None
-
-    def where(self, field_name: str, value: object, condition: str = "eq") -> SearchCriteria:
-        self.groups.append([(field_name, _criteria_value(value), condition)])
-        return self
-
-    def any_of(self, *filters: tuple[str, object, str]) -> SearchCriteria:
-        self.groups.append([(f, _criteria_value(v), c) for f, v, c in filters])
-        return self
-
-    def order_by(self, field_name: str, direction: str = "ASC") -> SearchCriteria:
-        self.sort.append((field_name, direction))
-        return self
-
-    def params(self) -> list[tuple[str, str]]:
-        """Query parameters in the documented snake_case form."""
-        out: list[tuple[str, str]] = []
-        for g, group in enumerate(self.groups):
-            for f, (name, value, condition) in enumerate(group):
-                prefix = f"searchCriteria[filter_groups][{g}][filters][{f}]"
-                out += [
-                    (f"{prefix}[field]", name),
-                    (f"{prefix}[value]", value),
-                    (f"{prefix}[condition_type]", condition),
-                ]
-        for n, (name, direction) in enumerate(self.sort):
-            out += [
-                (f"searchCriteria[sortOrders][{n}][field]", name),
-                (f"searchCriteria[sortOrders][{n}][direction]", direction),
-            ]
-        if self.page_size is not None:
-            out.append(("searchCriteria[pageSize]", str(self.page_size)))
-        if self.current_page is not None:
-            out.append(("searchCriteria[currentPage]", str(self.current_page)))
-        if not out:
-            # A list call without any searchCriteria is a 400 ("searchCriteria" is required).
-            out.append(("searchCriteria", ""))
-        return out
-
-
-def _criteria_value(value: object) -> str:
-    if isinstance(value, datetime):
-        return value.strftime(MAGENTO_TIME)
-    if isinstance(value, list | tuple | set | frozenset):
-        return ",".join(str(v) for v in value)
-    return str(value)
-
-
-# --- the client ------------------------------------------------------------------------------
+# The names callers import from here, wherever they now live.
+__all__ = [
+    "MAGENTO_TIME",
+    "SYSTEM",
+    "AdminTokenAuth",
+    "BearerAuth",
+    "MagentoAuthError",
+    "MagentoClient",
+    "MagentoError",
+    "MagentoNotFound",
+    "MagentoPermanentError",
+    "MagentoTransientError",
+    "OAuth1Auth",
+    "SearchCriteria",
+    "Timeouts",
+    "error_from_response",
+    "render_message",
+]
 
 
 @dataclass(frozen=True)
@@ -347,6 +156,9 @@ class MagentoClient:
 
     # -- plumbing --
 
+    def _send(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return send(self._http, method, url, transient=MagentoTransientError, **kwargs)
+
     def url(self, path: str, *, prefix: str = "") -> str:
         """`/rest/<store>/[async/]V1/<path>`."""
         path = path.lstrip("/")
@@ -375,12 +187,7 @@ class MagentoClient:
             if authenticated and self.auth is not None:
                 headers.update(self.auth.headers(self, method, full_url))
             self.calls += 1
-            try:
-                response = self._http.request(method, full_url, content=content, headers=headers)
-            except httpx.TimeoutException as exc:
-                raise MagentoTransientError(f"timed out: {exc!r}") from exc
-            except httpx.TransportError as exc:
-                raise MagentoTransientError(f"connection failed: {exc!r}") from exc
+            response = self._send(method, full_url, content=content, headers=headers)
             # An admin token can be revoked before its lifetime; fetch a fresh one once.
             if (
                 response.status_code == 401
@@ -390,7 +197,7 @@ class MagentoClient:
             ):
                 headers.update(self.auth.headers(self, method, full_url))
                 self.calls += 1
-                response = self._http.request(method, full_url, content=content, headers=headers)
+                response = self._send(method, full_url, content=content, headers=headers)
             if response.status_code >= 400:
                 raise error_from_response(response)
             if not response.content:
