@@ -1,8 +1,8 @@
 """Retries, full-jitter backoff, Retry-After and a circuit breaker shared by every connector.
 
-Transport-free on purpose: each system's client (the only module importing httpx) turns a
-response or a network failure into a `ConnectorError` that says whether a retry may help;
-this module decides when, and whether, to try again.
+Transport-free on purpose: each system's client turns a response or a network failure into
+a `ConnectorError` that says whether a retry may help (through the one mapping in
+`errors.py`); this module decides when, and whether, to try again.
 """
 
 from __future__ import annotations

@@ -296,6 +296,23 @@ def test_revoked_admin_token_is_replaced_once_then_auth_error_surfaces():
     assert "authorized to access Sales" in info.value.message
 
 
+def test_a_dropped_connection_on_the_fresh_token_retry_is_retried_like_any_other():
+    answers = iter(
+        [httpx.Response(401, json={"message": "revoked"}), httpx.ConnectError("reset")]
+        + [httpx.Response(200, json={"entity_id": 1})]
+    )
+
+    def handler(request):
+        if request.url.path.endswith("/integration/admin/token"):
+            return httpx.Response(200, json="jwt")
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    assert make_client(handler, auth=AdminTokenAuth("a", "b")).order(1) == {"entity_id": 1}
+
+
 def test_oauth1_requests_are_signed_hmac_sha256_and_verify():
     from oauthlib import oauth1
 
