@@ -10,7 +10,6 @@ from django.core.management.base import CommandError
 
 from config.env import update_env_file
 from sandbox.erp.bootstrap import (
-    BootstrapError,
     Bootstrapped,
     ensure_bootstrapped,
     read_state,
@@ -19,6 +18,7 @@ from sandbox.erp.bootstrap import (
 from sandbox.erp.conf import DEFAULT_PORT, ROUNDINGS, ErpSandbox, sandbox_from_env
 from sandbox.erp.rest import TrytonRest, TrytonRestError
 from sandbox.erp.server import trytond_command, trytond_env
+from sandbox.erp.template_build import BootstrapError
 from sandbox.erp.warehouse import ship
 
 

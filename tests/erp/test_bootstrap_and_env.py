@@ -138,7 +138,7 @@ class _Collect:
 
 
 def test_prune_drops_templates_idle_for_a_week(tmp_path):
-    from sandbox.erp.bootstrap import _SqliteBackend
+    from sandbox.erp.template_backends import SqliteBackend as _SqliteBackend
 
     sandbox = ErpSandbox(var_dir=tmp_path)
     sandbox.cache_dir.mkdir(parents=True)

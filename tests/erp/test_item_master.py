@@ -1,7 +1,7 @@
 """The ERP item master over REST: codes, active flag, divergence from Magento, availability."""
 
 from sandbox.divergence import catalogue_divergence, catalogue_rows, stocked_skus
-from sandbox.erp.setup_tryton import erp_stock
+from sandbox.erp.item_master import erp_stock
 
 ALL = ["active", "in", [True, False]]
 
