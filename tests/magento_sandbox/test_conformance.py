@@ -17,14 +17,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sandbox.magento.testing import (
-    EXAMPLES_DIR,
+from sandbox.magento.conformance import (
     SchemaViolation,
-    load_example,
     response_schema,
     validate_against,
     validate_response,
 )
+from sandbox.magento.testing import EXAMPLES_DIR, load_example
 
 SHARED_REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "magento"
 

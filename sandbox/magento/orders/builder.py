@@ -10,7 +10,7 @@ from typing import Any
 from sandbox.magento.clock import timestamp
 from sandbox.magento.orders.document import finalise
 from sandbox.magento.orders.items import OrderItems
-from sandbox.magento.orders.pricing import CURRENCY, VAT_RATE, TaxBasis, Taxer, money, num
+from sandbox.magento.orders.pricing import CURRENCY_FIELDS, VAT_RATE, TaxBasis, Taxer, money, num
 from sandbox.magento.orders.spec import OrderSpec, Party
 from sandbox.magento.store import Store
 
@@ -143,14 +143,7 @@ def _header(
         "coupon_code": spec.coupon_code,
         "applied_rule_ids": "1" if spec.coupon_code else None,
         "discount_description": spec.coupon_code,
-        "base_currency_code": CURRENCY,
-        "global_currency_code": CURRENCY,
-        "order_currency_code": CURRENCY,
-        "store_currency_code": CURRENCY,
-        "base_to_global_rate": 1,
-        "base_to_order_rate": 1,
-        "store_to_base_rate": 0,
-        "store_to_order_rate": 0,
+        **CURRENCY_FIELDS,
         "shipping_description": None if virtual else spec.shipping_description,
         "total_item_count": len(top),
         "total_qty_ordered": sum(i["qty_ordered"] for i in top),

@@ -9,7 +9,7 @@ from typing import Any
 from sandbox.magento.clock import timestamp
 from sandbox.magento.errors import MagentoError
 from sandbox.magento.orders.document import shipping_address_id
-from sandbox.magento.orders.pricing import CURRENCY, num
+from sandbox.magento.orders.pricing import CURRENCY_FIELDS, num
 from sandbox.magento.orders.state import qty_to_invoice, resolve_state
 from sandbox.magento.store import Store
 
@@ -94,14 +94,7 @@ def _invoice_document(
         "email_sent": 1,
         "can_void_flag": 0,
         "total_qty": total_qty,
-        "base_currency_code": CURRENCY,
-        "global_currency_code": CURRENCY,
-        "order_currency_code": CURRENCY,
-        "store_currency_code": CURRENCY,
-        "base_to_global_rate": 1,
-        "base_to_order_rate": 1,
-        "store_to_base_rate": 0,
-        "store_to_order_rate": 0,
+        **CURRENCY_FIELDS,
         "shipping_discount_tax_compensation_amount": 0,
         "items": invoice_items,
         "comments": [],

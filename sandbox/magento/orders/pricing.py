@@ -16,6 +16,17 @@ from decimal import ROUND_HALF_UP, Decimal
 
 VAT_RATE = Decimal("20")
 CURRENCY = "GBP"
+# What every sales document says of its currency: GBP throughout, no conversion.
+CURRENCY_FIELDS = {
+    "base_currency_code": CURRENCY,
+    "global_currency_code": CURRENCY,
+    "order_currency_code": CURRENCY,
+    "store_currency_code": CURRENCY,
+    "base_to_global_rate": 1,
+    "base_to_order_rate": 1,
+    "store_to_base_rate": 0,
+    "store_to_order_rate": 0,
+}
 
 # The money an order item carries, as row_amounts() computes it (each with a base_ twin).
 MONEY_ITEM_FIELDS = (
