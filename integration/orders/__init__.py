@@ -11,8 +11,6 @@ The orchestration (validate a batch, then hold or post each order) is `orders_pr
 """
 
 from integration.orders.holds import orders_hold
-from integration.orders.items import erp_items_record
-from integration.orders.payload import magento_time, order_fields, order_is_paid
 from integration.orders.posting import PostOutcome, PostStatus, order_post, post_failed
 from integration.orders.upsert import UpsertCounts, orders_upsert
 from integration.orders.validation import (
@@ -30,10 +28,6 @@ __all__ = [
     "UpsertCounts",
     "ValidationContext",
     "context_build",
-    "erp_items_record",
-    "magento_time",
-    "order_fields",
-    "order_is_paid",
     "order_post",
     "orders_for_validation",
     "orders_hold",
