@@ -89,6 +89,13 @@ class ErpInvoice:
     amount_to_pay: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class ErpCarrierService:
+    code: str  # the ERP's carrier service code, e.g. "DPD-1^12"
+    name: str  # e.g. "DPD Next Day"
+    courier: str  # the carrier company, e.g. "DPD Group UK Ltd"
+
+
 class ErpRejected(Exception):  # noqa: N818
     """The ERP refused a document; the message is the ERP's own, for the exception record."""
 
@@ -138,6 +145,10 @@ class ErpAdapter(Protocol):
 
     def invoices_for_references(self, references: Sequence[str]) -> list[ErpInvoice]:
         """Posted customer invoices of the sales with these references."""
+
+    def carrier_services(self) -> list[ErpCarrierService]:
+        """The courier services the ERP can ship with (what a shipping method maps to)."""
+        return []
 
     def payment_record(
         self, *, invoice: ErpInvoice, amount: Decimal, paid_on: date, reference: str

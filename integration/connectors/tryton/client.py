@@ -18,6 +18,7 @@ from django.conf import settings
 from integration.connectors.backoff import CircuitBreaker, ConnectorError, RetryPolicy
 from integration.connectors.erp import (
     ErpAdapter,
+    ErpCarrierService,
     ErpInvoice,
     ErpItemInfo,
     ErpSale,
@@ -135,6 +136,9 @@ class TrytonAdapter(ErpAdapter):
 
     def shipments_done_since(self, since: datetime | None) -> list[ErpShipment]:
         return self.shipments.shipments_done_since(since)
+
+    def carrier_services(self) -> list[ErpCarrierService]:
+        return self.shipments.carrier_services()
 
     def shipments_for_references(self, references: Sequence[str]) -> list[ErpShipment]:
         return self.shipments.shipments_for_references(references)

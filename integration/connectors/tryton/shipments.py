@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from integration.connectors.erp import ErpShipment
+from integration.connectors.erp import ErpCarrierService, ErpShipment
 from integration.connectors.tryton.codec import dec, record_id
 from integration.connectors.tryton.transport import TrytonTransport, chunks
 
@@ -76,3 +76,21 @@ class TrytonShipments:
         for chunk in chunks(ids):
             rows += self.tryton.search("stock.shipment.out", [["id", "in", chunk]], SHIPMENT_FIELDS)
         return self._shipments(rows)
+
+    def carrier_services(self) -> list[ErpCarrierService]:
+        rows = self.tryton.search(
+            "carrier", [], ["party.name", "carrier_product.code", "carrier_product.name"]
+        )
+        services = []
+        for row in rows:
+            product = row.get("carrier_product") or {}
+            party = row.get("party") or {}
+            if isinstance(product, dict) and product.get("code"):
+                services.append(
+                    ErpCarrierService(
+                        code=product["code"],
+                        name=product.get("name") or product["code"],
+                        courier=party.get("name", "") if isinstance(party, dict) else "",
+                    )
+                )
+        return services
