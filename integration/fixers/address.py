@@ -11,6 +11,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.utils import pretty_name
 
 from exceptions_app.fixers import DiffRow, FixApplied, Fixer, Suggestion
 from exceptions_app.models import WORKING_STATUSES, DeskException, ExceptionKind
@@ -155,8 +156,9 @@ def suggestions(exception: DeskException) -> list[Suggestion]:
         reasons.append(f"street: {why or 'lines re-flowed at word boundaries'}")
     if proposed == current or not _passes(proposed):
         return []
+    labels = {n: str(f.label or pretty_name(n)) for n, f in AddressForm.base_fields.items()}
     diff = [
-        DiffRow(name, str(current.get(name) or ""), str(proposed.get(name) or ""))
+        DiffRow(labels.get(name, name), str(current.get(name) or ""), str(proposed.get(name) or ""))
         for name in proposed
         if current.get(name) != proposed.get(name)
     ]

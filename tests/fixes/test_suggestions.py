@@ -156,7 +156,7 @@ def test_a_mistyped_postcode_is_suggested_as_the_billing_postcode_with_a_diff():
     exception, _ = _address_exception(postcode="SW1A 2A")
     (suggestion,) = fixer_for_kind("address_invalid").suggestions(exception)
     assert [(d.field, d.before, d.after) for d in suggestion.diff] == [
-        ("postcode", "SW1A 2A", "SW1A 2AA")
+        ("Postcode", "SW1A 2A", "SW1A 2AA")
     ]
     assert "billing address" in suggestion.why
 
@@ -174,7 +174,7 @@ def test_a_street_too_long_for_the_labels_is_reflowed_with_standard_abbreviation
     for kept in ("Flat 12", "Old Granary", "145-147", "Upper Richmond", "Riverside"):
         assert kept in joined
     assert "Rd" in joined and "deliveries via the rear service gate" in suggestion.why
-    assert {d.field for d in suggestion.diff} >= {"street_1", "street_2"}
+    assert {d.field for d in suggestion.diff} >= {"Street line 1", "Street line 2"}
 
 
 def test_no_suggestion_is_ever_applied_by_itself():
