@@ -217,6 +217,12 @@ def test_other_teams_cannot_act_on_an_ops_exception(role):
     exception = DeskExceptionFactory()
     with pytest.raises(PermissionDenied):
         services.exception_start(exception=exception, actor=user)
+    assert exception.timeline.count() == 0
+
+
+def test_someone_with_no_role_cannot_even_comment():
+    user = UserFactory(username="nobody-user", roles=[])
+    exception = DeskExceptionFactory()
     with pytest.raises(PermissionDenied):
         services.exception_comment(exception=exception, actor=user, note="hi")
     assert exception.timeline.count() == 0
@@ -235,3 +241,22 @@ def test_escalation_happens_once_per_episode(ops_user):
     with pytest.raises(ValidationError, match="Already escalated"):
         services.exception_escalate(exception=exception, actor=ops_user, reason="again")
     assert exception.timeline.filter(verb="escalated").count() == 1
+
+
+def test_another_team_may_comment_on_an_exception_but_not_work_it():
+    from django.core.exceptions import PermissionDenied
+
+    from exceptions_app.services import exception_comment, exception_start
+    from tests.factories import DeskExceptionFactory, UserFactory
+
+    cx = UserFactory(username="cara-comments", roles=["cx"])
+    exception = DeskExceptionFactory(team="ops")
+    exception_comment(exception=exception, actor=cx, note="Customer called: please hurry.")
+    entry = exception.timeline.latest("id")
+    assert (entry.verb, entry.actor, entry.note) == (
+        "commented",
+        cx,
+        "Customer called: please hurry.",
+    )
+    with pytest.raises(PermissionDenied):
+        exception_start(exception=exception, actor=cx)
