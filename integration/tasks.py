@@ -40,7 +40,7 @@ def run_flow(name: str) -> SyncRun:
         return checks_run(magento=magento, erp=erp)
 
 
-def _summary(run: SyncRun) -> str:
+def run_summary(run: SyncRun) -> str:
     return (
         f"{run.flow} {run.status}: seen {run.seen}, posted {run.posted}, held {run.held}, "
         f"failed {run.failed}" + (f" ({run.error})" if run.error else "")
@@ -49,20 +49,20 @@ def _summary(run: SyncRun) -> str:
 
 def sync_orders() -> str:
     """Orders in, then out: a new order reaches the ERP in one scheduled step."""
-    return "; ".join(_summary(run_flow(name)) for name in ("orders_in", "orders_out"))
+    return "; ".join(run_summary(run_flow(name)) for name in ("orders_in", "orders_out"))
 
 
 def sync_stock() -> str:
-    return _summary(run_flow("stock"))
+    return run_summary(run_flow("stock"))
 
 
 def sync_shipments() -> str:
-    return _summary(run_flow("shipments"))
+    return run_summary(run_flow("shipments"))
 
 
 def sync_finance() -> str:
-    return _summary(run_flow("finance"))
+    return run_summary(run_flow("finance"))
 
 
 def sync_checks() -> str:
-    return _summary(run_flow("checks"))
+    return run_summary(run_flow("checks"))

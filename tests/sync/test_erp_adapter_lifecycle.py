@@ -6,8 +6,8 @@ import pytest
 from integration.connections import connections_override
 from integration.connectors.tryton.client import TrytonAdapter
 from integration.tasks import ORDER, run_flow
+from sandbox.erp.inprocess import FakeErp
 from tests.sync.conftest import magento_for
-from tests.sync.fake_erp import FakeErp
 
 
 def tryton_over(handler) -> TrytonAdapter:

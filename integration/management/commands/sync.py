@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from integration.models import RunStatus
-from integration.tasks import ORDER, _summary, run_flow
+from integration.tasks import ORDER, run_flow, run_summary
 
 
 class Command(BaseCommand):
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         failed = []
         for name in names:
             run = run_flow(name)
-            self.stdout.write(_summary(run))
+            self.stdout.write(run_summary(run))
             if run.status == RunStatus.FAILED:
                 failed.append(name)
         if failed:
