@@ -242,8 +242,23 @@ class RunStatus(models.TextChoices):
     SKIPPED = "skipped", "Skipped (another run held the lock)"
 
 
+class RunErrorKind(models.TextChoices):
+    """How a run went wrong, so the health page can say it in words."""
+
+    NONE = "", "—"
+    REFUSED = "refused", "The system answered with an error"
+    UNREACHABLE = "unreachable", "The system did not answer"
+    CIRCUIT_OPEN = "circuit_open", "Calls refused: circuit breaker open"
+    RECORDS = "records", "Some records failed"
+    BUG = "bug", "The integration raised an unexpected error"
+
+
 class SyncRun(models.Model):
-    """One run of a flow: what it saw and did, and where a failure sat."""
+    """One run of a flow: what it saw and did, and where a failure sat.
+
+    `failed` counts records the run could not handle (with `error` saying why whenever it is
+    non-zero); `found` counts what a drift check found, which is neither held nor failed.
+    """
 
     flow = models.CharField(max_length=16, choices=Flow.choices)
     status = models.CharField(max_length=16, choices=RunStatus.choices, default=RunStatus.RUNNING)
@@ -253,11 +268,20 @@ class SyncRun(models.Model):
     posted = models.PositiveIntegerField(default=0)
     held = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    found = models.PositiveIntegerField(default=0, help_text="Drift findings (checks)")
     error = models.TextField(blank=True)
     error_system = models.CharField(max_length=16, choices=System.choices, blank=True)
+    error_kind = models.CharField(max_length=16, choices=RunErrorKind.choices, blank=True)
+    error_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The HTTP status the failing system answered"
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["flow", "-started_at"])]
+        indexes = [
+            models.Index(fields=["flow", "-started_at"]),
+            # The health page's 24-hour and hourly figures read a time range across flows.
+            models.Index(fields=["started_at"], name="syncrun_started"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_flow_display()} {self.started_at:%Y-%m-%d %H:%M} {self.status}"
