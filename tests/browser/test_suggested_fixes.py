@@ -1,7 +1,6 @@
 """Each fixer's suggestion is shown first on the detail page with why, and one click accepts
 it: the fix is applied, the held orders replayed, and the timeline says it was a suggestion."""
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -12,6 +11,7 @@ from exceptions_app.replay import ReplayOutcome, register_replayer
 from exceptions_app.services import exception_raise
 from integration.connections import connections_override
 from integration.models import CarrierMapping, OrderAddress, SkuMapping
+from tests.builders.erp import ErpWithCarriers
 from tests.factories import (
     PASSWORD,
     ErpItemFactory,
@@ -103,27 +103,6 @@ def test_ops_accepts_the_suggested_erp_item_for_a_renamed_sku(
     assert watched == []
 
 
-@dataclass
-class _CarrierService:
-    code: str
-    name: str
-    courier: str
-
-
-class _ErpWithCarriers:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-    def carrier_services(self):
-        return [
-            _CarrierService("RM-TPN24", "Royal Mail Tracked 24", "Royal Mail Group Ltd"),
-            _CarrierService("DPD-1^12", "DPD Next Day", "DPD Group UK Ltd"),
-        ]
-
-
 def test_ops_accepts_the_suggested_courier_service_for_an_unmapped_method(
     live_server, page, screenshot, watched
 ):
@@ -143,7 +122,7 @@ def test_ops_accepts_the_suggested_courier_service_for_an_unmapped_method(
         system="integration",
         message="Shipping method matrixrate_matrixrate_12 has no courier mapping",
     )
-    with connections_override(erp=_ErpWithCarriers):
+    with connections_override(erp=ErpWithCarriers):
         _open(page, live_server, "ops-browser", exception.pk)
         card = page.inner_text("[data-testid=suggestion]")
         assert "DPD Next Day" in card and "Next Day Courier" in card

@@ -1,6 +1,5 @@
 """The desk proposes the fix: each fixer's best guess, with why, never applied by itself."""
 
-from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -10,6 +9,7 @@ from exceptions_app.fixers import fixer_for_kind
 from integration.connections import connections_override
 from integration.models import CarrierMapping, ErpItem, OrderAddress, SkuMapping
 from sandbox.divergence import STOCKED_TYPES, catalogue_divergence, catalogue_rows
+from tests.builders.erp import ErpWithCarriers
 from tests.factories import DeskExceptionFactory, OrderFactory, OrderHoldFactory, OrderLineFactory
 
 pytestmark = pytest.mark.django_db
@@ -73,28 +73,6 @@ def test_the_suggestion_says_how_many_held_orders_accepting_it_would_release():
     assert len(held) == 4 and sum(h.amount for h in held) == 4 * Decimal("54.00")
 
 
-@dataclass
-class _CarrierService:
-    code: str
-    name: str
-    courier: str
-
-
-class _ErpWithCarriers:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return None
-
-    def carrier_services(self):
-        return [
-            _CarrierService("RM-TPN24", "Royal Mail Tracked 24", "Royal Mail Group Ltd"),
-            _CarrierService("DPD-1^12", "DPD Next Day", "DPD Group UK Ltd"),
-            _CarrierService("EVRI-HOME", "Evri Home Delivery", "Evri"),
-        ]
-
-
 def test_an_unmapped_next_day_method_is_suggested_the_erps_next_day_service():
     cache.clear()
     CarrierMapping.objects.create(
@@ -108,7 +86,7 @@ def test_an_unmapped_next_day_method_is_suggested_the_erps_next_day_service():
         shipping_description="Select Shipping Method - Next Day Courier",
     )
     OrderHoldFactory(order=order, kind="carrier_unmapped", subject="matrixrate_matrixrate_12")
-    with connections_override(erp=_ErpWithCarriers):
+    with connections_override(erp=ErpWithCarriers):
         suggestions = fixer_for_kind("carrier_unmapped").suggestions(exception)
     best = suggestions[0]
     assert best.data == {"courier": "DPD", "service": "Next Day", "erp_carrier_id": "DPD-1^12"}
@@ -122,7 +100,7 @@ def test_an_in_store_pickup_gets_no_courier_suggested():
     )
     order = OrderFactory(shipping_description="In-Store Pickup Delivery - Pick in Store")
     OrderHoldFactory(order=order, kind="carrier_unmapped", subject="instore_pickup")
-    with connections_override(erp=_ErpWithCarriers):
+    with connections_override(erp=ErpWithCarriers):
         assert fixer_for_kind("carrier_unmapped").suggestions(exception) == []
 
 
