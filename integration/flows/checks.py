@@ -284,7 +284,7 @@ def checks_run(
         found += check_variances(erp=erp, since=moment - timedelta(days=35))
         if catalogue:
             found += check_catalogue(magento=magento, erp=erp)
-        run.seen = found
-        run.held = found
+        # Findings are neither held nor failed records: they are what the checks found.
+        run.found = found
 
     return flow_run(Flow.CHECKS, body)

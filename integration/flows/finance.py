@@ -12,9 +12,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from exceptions_app.models import System
 from integration.connectors.backoff import CircuitOpenError, ConnectorError
 from integration.connectors.erp import ErpAdapter, ErpInvoice
-from integration.flows.runs import flow_run
+from integration.flows.runs import flow_run, run_record_failure
 from integration.locks import Lease
 from integration.models import (
     FinanceBatch,
@@ -74,7 +75,13 @@ def finance_run(*, erp: ErpAdapter, day: date | None = None) -> SyncRun:
         for order in orders:
             invoice = invoices.get(order.increment_id)
             if invoice is None:
-                run.failed += 1  # not invoiced yet: picked up when the day is run again
+                # Not invoiced yet: picked up when the day is run again.
+                run_record_failure(
+                    run,
+                    subject=f"order {order.increment_id}",
+                    error="the ERP has no invoice for it yet",
+                    system=System.ERP,
+                )
                 continue
             try:
                 reference = erp.payment_record(
@@ -86,8 +93,7 @@ def finance_run(*, erp: ErpAdapter, day: date | None = None) -> SyncRun:
             except CircuitOpenError:
                 raise
             except ConnectorError as exc:
-                run.failed += 1
-                run.error = f"order {order.increment_id}: {exc}"[:4000]
+                run_record_failure(run, subject=f"order {order.increment_id}", error=exc)
                 continue
             with transaction.atomic():
                 row = invoice_record(order=order, invoice=invoice)
