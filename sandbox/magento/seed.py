@@ -15,6 +15,7 @@ configurable share (`Shares`), and the seed reports which orders carry which cau
 | hostile_name | names with markup, quotes and SQL (`<script>`, O'Brien, ...) |
 | discount | a percentage coupon, so VAT rounds differently per line (tax variance) |
 | stuck | paid orders older than a few days left unshipped (order_stuck) |
+| refunds | credit memos: full, partial, shipping only, goodwill, before dispatch (seed_refunds) |
 
 Other states come from the order's age and payment: unpaid bank transfers stay `new/pending`;
 paid orders are invoiced (`processing`); orders older than `complete_after_days` are mostly
@@ -43,6 +44,7 @@ from sandbox.magento.orders.spec import Line, OrderSpec
 from sandbox.magento.orders.state import add_history, cancel_order, set_state
 from sandbox.magento.seed_customers import customer_parties
 from sandbox.magento.seed_lines import LinePool, product_rows
+from sandbox.magento.seed_refunds import seed_refunds
 from sandbox.magento.store import Store
 
 
@@ -58,6 +60,7 @@ class Shares:
     hostile_name: float = 0.02
     discount: float = 0.15
     stuck: float = 0.05
+    refunds: float = 0.04
 
     @classmethod
     def parse(cls, entries: list[str] | None) -> Shares:
@@ -147,6 +150,7 @@ def seed_orders(
                        complete_after_days)  # fmt: skip
             next_entity += 1
     report.orders = orders
+    seed_refunds(store, report, seed=seed, now=now, share=shares.refunds)
     report.seconds = time.monotonic() - started
     return report
 

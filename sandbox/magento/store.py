@@ -21,7 +21,7 @@ from typing import Any
 from sandbox.magento.search import Getter, KeyIndex, key_index
 
 DEFAULT_DB_PATH = "var/magento-sandbox.sqlite3"
-ENTITY_TABLES = ("products", "orders", "shipments", "invoices")
+ENTITY_TABLES = ("products", "orders", "shipments", "invoices", "creditmemos")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -33,6 +33,8 @@ CREATE TABLE IF NOT EXISTS shipments (entity_id INTEGER PRIMARY KEY, order_id IN
     doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS invoices (entity_id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL,
     doc TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS creditmemos (entity_id INTEGER PRIMARY KEY,
+    order_id INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS source_items (sku TEXT NOT NULL, source_code TEXT NOT NULL,
     quantity REAL NOT NULL, status INTEGER NOT NULL, PRIMARY KEY (sku, source_code));
 CREATE TABLE IF NOT EXISTS reservations (reservation_id INTEGER PRIMARY KEY,
@@ -54,6 +56,7 @@ _KEY_COLUMN = {
     "orders": "entity_id",
     "shipments": "entity_id",
     "invoices": "entity_id",
+    "creditmemos": "entity_id",
 }
 
 
