@@ -6,6 +6,8 @@ later check can compare, and a person can see exactly what arrived.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Func, Value
+from django.db.models.functions import Concat, Lower, Replace, Upper
 from django.utils import timezone
 
 from exceptions_app.models import System
@@ -20,6 +22,38 @@ class OrderErpStatus(models.TextChoices):
     POSTED = "posted", "In the ERP"
     FAILED = "failed", "ERP rejected it"
     SKIPPED = "skipped", "Not for the ERP (unpaid or cancelled)"
+
+
+# The keys the CX lookup compares (cx.selectors), each an expression an index below is built on,
+# so an order is found by how a person types it, without a full scan and without a column to
+# keep in step: the database computes the key on every write.
+ORDER_NUMBER_PREFIX = "ABCDEFGHIJKLMNOPQRSTUVWXYZ-_/#. "
+
+
+def order_number_key(field: str = "increment_id") -> Func:
+    """The increment id without its store prefix and leading zeros ("EU-000000123" → "123")."""
+    unprefixed = Func(Upper(field), Value(ORDER_NUMBER_PREFIX), function="LTRIM")
+    return Func(unprefixed, Value("0"), function="LTRIM")
+
+
+def email_key(field: str = "customer_email") -> Lower:
+    return Lower(field)
+
+
+def postcode_key(field: str = "postcode") -> Upper:
+    """The postcode squashed: "sw1a  1aa" → "SW1A1AA"."""
+    return Upper(Replace(field, Value(" "), Value("")))
+
+
+def name_key(first: str, last: str) -> Concat:
+    """First and last name as the lookup compares them (case-insensitively): "Siobhan O'Brien"
+    → " Siobhan OBrien". The leading space marks where each word starts; apostrophes go and
+    hyphens become spaces, so "obri" finds O'Brien and "jones" Smith-Jones. Trigram-indexed on
+    PostgreSQL (migration 0006_cx_refresh_and_search)."""
+    full = Concat(first, Value(" "), last)
+    for mark, instead in (("'", ""), ("\u2019", ""), ("-", " ")):
+        full = Replace(full, Value(mark), Value(instead))
+    return Concat(Value(" "), full)
 
 
 class Order(models.Model):
@@ -60,11 +94,15 @@ class Order(models.Model):
     post_claimed_until = models.DateTimeField(null=True, blank=True)
     first_seen_at = models.DateTimeField(default=timezone.now)
     last_pulled_at = models.DateTimeField(default=timezone.now)
+    # When a person last had the order re-read from each system (integration.order_refresh);
+    # null until then. CX pages show these next to what the flows last read.
+    magento_read_at = models.DateTimeField(null=True, blank=True)
+    erp_read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
-            models.Index(fields=["customer_email"]),
-            models.Index(fields=["customer_lastname", "customer_firstname"]),
+            models.Index(email_key(), name="order_email_key"),
+            models.Index(order_number_key(), name="order_number_key"),
             models.Index(fields=["erp_status", "magento_created_at"]),
         ]
 
@@ -136,7 +174,7 @@ class OrderAddress(models.Model):
                 fields=["order", "address_type"], name="order_address_type_unique"
             )
         ]
-        indexes = [models.Index(fields=["postcode"])]
+        indexes = [models.Index(postcode_key(), name="order_address_postcode_key")]
 
     def __str__(self) -> str:
         return f"{self.order} {self.address_type}: {self.postcode}"
