@@ -4,9 +4,11 @@ Routes are keyed by URL name (with namespace). A route missing from this table i
 for everyone and fails the role-matrix test, so a new screen cannot ship unclassified.
 """
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
 
@@ -19,7 +21,9 @@ class Role:
 
 ROLES: tuple[str, ...] = (Role.OPS, Role.FINANCE, Role.CX, Role.ADMIN)
 
-PUBLIC = frozenset({"public"})  # no login needed (the login page itself)
+PUBLIC = frozenset({"public"})  # no login needed (the login page itself, /healthz)
+# No session opens these: the request's bearer token must equal the setting TOKEN_ROUTES names.
+BEARER = frozenset({"bearer"})
 SIGNED_IN = frozenset({"signed_in"})  # any logged-in user, even one with no role yet
 STAFF = frozenset(ROLES)  # any of the four roles
 
@@ -47,7 +51,22 @@ ROUTES: dict[str, frozenset[str]] = {
     # Ops too: an ops exception's detail links to the order page, and stuck orders are
     # chased from it. Read-only for everyone; fixes happen on the exception's page.
     "cx:order_detail": roles(Role.CX, Role.OPS, Role.ADMIN),
+    # From the order page: re-read it from the systems, and comment on any of its exceptions,
+    # for whoever opens the page; telling Magento of a shipment (status drift) is CX's own.
+    "cx:order_refresh": roles(Role.CX, Role.OPS, Role.ADMIN),
+    "cx:exception_comment": roles(Role.CX, Role.OPS, Role.ADMIN),
+    "cx:exception_tell_magento": roles(Role.CX, Role.ADMIN),
     "health:dashboard": STAFF,
+    "health:panel": STAFF,
+    # For load balancers: a status word and reason codes, no data (integration.health.healthz).
+    "healthz": PUBLIC,
+}
+
+# Machine routes -> the setting holding the bearer token that opens them (for a scraper, not a
+# person). With the setting empty the route does not exist (404); a wrong or missing token is
+# refused (401 without an Authorization header, 403 with a wrong one).
+TOKEN_ROUTES: dict[str, str] = {
+    "metrics": "METRICS_TOKEN",
 }
 
 # Whole namespaces whose views do their own checks on top (Django admin checks is_staff).
@@ -109,6 +128,8 @@ def rule_for(url_name: str | None, namespaces: Iterable[str]) -> frozenset[str] 
     """The access rule for a resolved route, or None when it is unclassified."""
     if url_name and url_name in ROUTES:
         return ROUTES[url_name]
+    if url_name and url_name in TOKEN_ROUTES:
+        return BEARER
     for namespace in namespaces:
         if namespace in NAMESPACES:
             return NAMESPACES[namespace]
@@ -118,6 +139,8 @@ def rule_for(url_name: str | None, namespaces: Iterable[str]) -> frozenset[str] 
 def allows(rule: frozenset[str], user: AbstractBaseUser | AnonymousUser) -> bool:
     if rule == PUBLIC:
         return True
+    if rule == BEARER:
+        return False  # a session never opens a token route; see bearer_allows
     if not user.is_authenticated:
         return False
     if rule == SIGNED_IN:
@@ -133,3 +156,12 @@ def can_open(user: AbstractBaseUser | AnonymousUser, route: str) -> bool:
 def can_act(user: AbstractBaseUser | AnonymousUser, action: str) -> bool:
     rule = ACTIONS.get(action)
     return rule is not None and allows(rule, user)
+
+
+def bearer_allows(route: str, authorization: str) -> bool | None:
+    """Whether an `Authorization` header opens a token route; None when it has no token set."""
+    expected = getattr(settings, TOKEN_ROUTES[route], "")
+    if not expected:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), expected)

@@ -272,6 +272,13 @@ SYNC_POST_CLAIM_WAIT_SECONDS = env_int("SYNC_POST_CLAIM_WAIT_SECONDS", 30)
 SYNC_DISPATCH_SLA_HOURS = env_int("SYNC_DISPATCH_SLA_HOURS", 48)
 SYNC_VARIANCE_TOLERANCE = env_str("SYNC_VARIANCE_TOLERANCE", "0.00")
 
+# Health and monitoring (integration/health/, docs/operations/monitoring.md). /metrics answers
+# only a request bearing METRICS_TOKEN; with none set it does not exist (404).
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+HEALTH_REFRESH_SECONDS = env_int("HEALTH_REFRESH_SECONDS", 30)
+HEALTH_PROBE_TIMEOUT = float(env_str("HEALTH_PROBE_TIMEOUT", "2"))
+HEALTH_PROBE_CACHE_SECONDS = env_int("HEALTH_PROBE_CACHE_SECONDS", 15)
+
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"

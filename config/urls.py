@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from integration import views as health_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -12,6 +13,8 @@ urlpatterns = [
     path("finance/", include("reconciliation.urls")),
     path("cx/", include("cx.urls")),
     path("health/", include("integration.health_urls")),
+    path("healthz", health_views.healthz, name="healthz"),
+    path("metrics", health_views.metrics, name="metrics"),
     path("mappings/", include("integration.mapping_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -6,4 +6,5 @@ app_name = "health"
 
 urlpatterns = [
     path("", views.health_dashboard, name="dashboard"),
+    path("panel/", views.health_panel, name="panel"),
 ]
