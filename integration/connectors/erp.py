@@ -119,8 +119,8 @@ class ErpAdapter(Protocol):
     def items_by_codes(self, codes: Iterable[str]) -> dict[str, ErpItemInfo]:
         """Items with these codes, active or not; codes the ERP lacks are absent."""
 
-    def items_active_codes(self) -> set[str]:
-        """Every active item code (catalogue drift)."""
+    def items_all(self) -> list[ErpItemInfo]:
+        """The whole item master, active or not (the desk's item mirror, catalogue drift)."""
 
     def availability(self, codes: Sequence[str] | None = None) -> dict[str, Decimal]:
         """Available quantity per goods item code in the warehouse (all goods when None)."""

@@ -29,6 +29,7 @@ from integration.models import (
     StockLevel,
     SyncRun,
 )
+from integration.orders.items import erp_items_record
 from integration.orders.payload import DEAD_STATES
 
 PENNY = Decimal("0.01")
@@ -242,8 +243,11 @@ def check_catalogue(*, magento: MagentoClient, erp: ErpAdapter) -> int:
     criteria = SearchCriteria().where("status", 1).where("type_id", "simple,downloadable", "in")
     enabled = {p["sku"] for p in magento.products(criteria) if p.get("sku")}
     mappings = dict(SkuMapping.objects.values_list("magento_sku", "erp_item_code"))
-    codes = {mappings.get(sku, sku) for sku in enabled}
-    items = erp.items_by_codes(sorted(codes))
+    # The whole item master, read once: it also refreshes the desk's item mirror, which the
+    # SKU fix searches and ranks (an item no order named yet is still one to map to).
+    master = erp.items_all()
+    erp_items_record(master)
+    items = {item.code: item for item in master}
     found = 0
     for sku in sorted(enabled):
         code = mappings.get(sku, sku)

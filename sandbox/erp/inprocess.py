@@ -69,7 +69,7 @@ class FakeErp(ErpAdapter):
         self._call()
         return {c: self.items[c] for c in codes if c in self.items}
 
-    def items_active_codes(self) -> set[str]:
+    def items_all(self) -> list[ErpItemInfo]:
         self._call()
         return {c for c, i in self.items.items() if i.active}
 

@@ -97,3 +97,23 @@ def test_enabled_magento_products_without_an_active_erp_item_are_catalogue_drift
     for sku in divergence.inactive:
         assert raised.get(sku) == ExceptionKind.SKU_INACTIVE
     assert found == len(raised)
+
+
+def test_the_catalogue_check_mirrors_the_whole_item_master_so_renamed_skus_get_their_fix(
+    magento_app,
+):
+    """Seeded like `make run`: the ERP files 9 Luma SKUs under other codes that no order names;
+    after a checks run each renamed SKU's exception suggests its ERP code first."""
+    from exceptions_app.fixers import fixer_for_kind
+    from integration.models import ErpItem
+
+    erp = FakeErp()
+    with magento_for(magento_app, page_size=300) as magento:
+        check_catalogue(magento=magento, erp=erp)
+    assert ErpItem.objects.count() == len(erp.items)
+    renamed = catalogue_divergence().renamed
+    fixer = fixer_for_kind(ExceptionKind.SKU_UNKNOWN)
+    for sku, erp_code in renamed.items():
+        exception = DeskException.objects.get(kind=ExceptionKind.SKU_UNKNOWN, sku=sku)
+        suggestions = fixer.suggestions(exception)
+        assert suggestions and suggestions[0].data == {"erp_item_code": erp_code}, sku

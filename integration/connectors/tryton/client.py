@@ -116,8 +116,8 @@ class TrytonAdapter(ErpAdapter):
     def items_by_codes(self, codes: Iterable[str]) -> dict[str, ErpItemInfo]:
         return self.items.items_by_codes(codes)
 
-    def items_active_codes(self) -> set[str]:
-        return self.items.items_active_codes()
+    def items_all(self) -> list[ErpItemInfo]:
+        return self.items.items_all()
 
     def availability(self, codes: Sequence[str] | None = None) -> dict[str, Decimal]:
         return self.items.availability(codes)

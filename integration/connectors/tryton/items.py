@@ -11,6 +11,16 @@ from integration.connectors.tryton.codec import dec
 from integration.connectors.tryton.transport import TrytonTransport, chunks
 
 
+def _item(row: dict) -> ErpItemInfo:
+    return ErpItemInfo(
+        code=row["code"],
+        erp_id=str(row["id"]),
+        name=row.get("name") or "",
+        active=bool(row.get("active")),
+        goods=row.get("type") == "goods",
+    )
+
+
 class TrytonItems:
     def __init__(self, tryton: TrytonTransport, *, warehouse_code: str = "WH") -> None:
         self.tryton = tryton
@@ -30,21 +40,16 @@ class TrytonItems:
 
     def items_by_codes(self, codes: Iterable[str]) -> dict[str, ErpItemInfo]:
         rows = self.products(codes, ["code", "name", "active", "type"])
-        return {
-            r["code"]: ErpItemInfo(
-                code=r["code"],
-                erp_id=str(r["id"]),
-                name=r.get("name") or "",
-                active=bool(r.get("active")),
-                goods=r.get("type") == "goods",
-            )
-            for r in rows
-            if r.get("code")
-        }
+        return {r["code"]: _item(r) for r in rows if r.get("code")}
 
-    def items_active_codes(self) -> set[str]:
-        rows = self.tryton.search("product.product", [["salable", "=", True]], ["code"])
-        return {r["code"] for r in rows if r.get("code")}
+    def items_all(self) -> list[ErpItemInfo]:
+        rows = self.tryton.search(
+            "product.product",
+            [["code", "!=", None]],
+            ["code", "name", "active", "type"],
+            context={"active_test": False},
+        )
+        return [_item(r) for r in rows if r.get("code")]
 
     def warehouse_id(self) -> int:
         return self.tryton.id_of(

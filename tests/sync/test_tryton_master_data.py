@@ -1,5 +1,5 @@
-"""The ERP's carrier services, read from the real Tryton: what a shipping method can map to
-(the carrier fix's suggestion draws on them)."""
+"""Master data read from the real Tryton: the whole item master (the desk's item mirror, which
+the SKU fix ranks) and the carrier services (what a shipping method can map to)."""
 
 import pytest
 from django.core.cache import cache
@@ -9,6 +9,18 @@ from integration.connections import connections_override
 from tests.factories import DeskExceptionFactory, OrderFactory, OrderHoldFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def test_tryton_gives_the_whole_item_master_active_or_not(tryton):
+    from sandbox.divergence import catalogue_divergence
+
+    items = {item.code: item for item in tryton.items_all()}
+    divergence = catalogue_divergence()
+    for sku, code in divergence.renamed.items():
+        assert code in items and sku not in items
+    for sku in divergence.inactive:
+        assert items[sku].active is False
+    assert not set(divergence.missing) & set(items)
 
 
 def test_tryton_lists_its_carrier_services_with_their_courier(tryton):
