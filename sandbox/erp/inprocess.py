@@ -71,7 +71,7 @@ class FakeErp(ErpAdapter):
 
     def items_all(self) -> list[ErpItemInfo]:
         self._call()
-        return {c for c, i in self.items.items() if i.active}
+        return list(self.items.values())
 
     def availability(self, codes: Sequence[str] | None = None) -> dict[str, Decimal]:
         self._call()
