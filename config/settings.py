@@ -271,6 +271,14 @@ SYNC_POST_CLAIM_SECONDS = env_int("SYNC_POST_CLAIM_SECONDS", int(ERP_RETRY_BUDGE
 SYNC_POST_CLAIM_WAIT_SECONDS = env_int("SYNC_POST_CLAIM_WAIT_SECONDS", 30)
 SYNC_DISPATCH_SLA_HOURS = env_int("SYNC_DISPATCH_SLA_HOURS", 48)
 SYNC_VARIANCE_TOLERANCE = env_str("SYNC_VARIANCE_TOLERANCE", "0.00")
+# Orders Magento had already shipped or closed when the desk first saw them (history at
+# go-live) never go to the warehouse: "books" posts each as an ERP sale for the books only
+# (invoiced, no shipment), "none" records them without posting (docs/sync.md).
+SYNC_HISTORY_POSTING = env_str("SYNC_HISTORY_POSTING", "books")
+if SYNC_HISTORY_POSTING not in ("books", "none"):
+    raise ImproperlyConfigured(
+        f"SYNC_HISTORY_POSTING must be 'books' or 'none', not {SYNC_HISTORY_POSTING!r}"
+    )
 
 # Health and monitoring (integration/health/, docs/operations/monitoring.md). /metrics answers
 # only a request bearing METRICS_TOKEN; with none set it does not exist (404).

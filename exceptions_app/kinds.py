@@ -230,6 +230,79 @@ KINDS: dict[str, KindInfo] = {
             ),
             replayable=False,
         ),
+        KindInfo(
+            kind=ExceptionKind.CANCEL_AFTER_DISPATCH,
+            team=Team.OPS,
+            sla_minutes=2 * HOUR,
+            severity=Severity.HIGH,
+            blocks=Blocks.SHIPMENT,
+            what=(
+                "Order {order} was cancelled in Magento after the warehouse had picked, packed "
+                "or dispatched it, so the desk could not cancel its ERP sale."
+            ),
+            why=(
+                "Unless the parcel is stopped, the customer receives goods for an order they "
+                "cancelled and were not charged for."
+            ),
+            fix=(
+                "Evidence names the shipment, its state and its tracking number. Customer "
+                "service has been told.",
+                "If the parcel has not left: take it off the dispatch bench, cancel the "
+                "shipment in the ERP and put the items back; on its next run the desk cancels "
+                "the ERP sale and resolves this by itself.",
+                "If it has left: ask the courier to intercept it (or expect a return), then "
+                "resolve as “Fixed”.",
+            ),
+            replayable=False,
+        ),
+        KindInfo(
+            kind=ExceptionKind.EDIT_AFTER_DISPATCH,
+            team=Team.OPS,
+            sla_minutes=4 * HOUR,
+            severity=Severity.HIGH,
+            blocks=Blocks.ORDER,
+            what=(
+                "Order {order} replaces an order edited in Magento after the warehouse had "
+                "picked or dispatched it; the replacement is held so the customer does not get "
+                "both."
+            ),
+            why=(
+                "Posting the replacement while the original's parcel goes out ships the order "
+                "twice."
+            ),
+            fix=(
+                "Evidence names the original order and its shipment; check with the customer "
+                "which parcel they want.",
+                "To send the replacement: stop the original's parcel and cancel its shipment "
+                "in the ERP; on its next run the desk cancels the original's sale, posts the "
+                "replacement and resolves this by itself.",
+                "If the customer keeps the original parcel: resolve as “Not a problem”; the "
+                "replacement stays unsent.",
+            ),
+            replayable=False,
+        ),
+        KindInfo(
+            kind=ExceptionKind.HOLD_AFTER_POSTING,
+            team=Team.OPS,
+            sla_minutes=2 * HOUR,
+            severity=Severity.HIGH,
+            blocks=Blocks.SHIPMENT,
+            what=(
+                "Order {order} was put on hold in Magento after it reached the ERP: the "
+                "warehouse should hold its parcel."
+            ),
+            why=(
+                "A hold means a fraud check or a customer request; a parcel that leaves now "
+                "may not come back."
+            ),
+            fix=(
+                "Ask the warehouse to keep the parcel back (Evidence names the shipment and "
+                "its state).",
+                "When Magento releases the hold this resolves itself and the parcel may go; if "
+                "the order is cancelled instead, the desk cancels its ERP sale.",
+            ),
+            replayable=False,
+        ),
     )
 }
 

@@ -34,6 +34,9 @@ class ExceptionKind(models.TextChoices):
     TAX_VARIANCE = "tax_variance", "Tax differs between systems"
     TOTAL_VARIANCE = "total_variance", "Total differs between systems"
     SETTLEMENT_MISMATCH = "settlement_mismatch", "Settlement missing or different"
+    CANCEL_AFTER_DISPATCH = "cancel_after_dispatch", "Cancelled after the warehouse picked it"
+    EDIT_AFTER_DISPATCH = "edit_after_dispatch", "Edited after the warehouse picked it"
+    HOLD_AFTER_POSTING = "hold_after_posting", "Put on hold after it reached the ERP"
 
 
 class ExceptionStatus(models.TextChoices):

@@ -22,6 +22,8 @@ class OrderErpStatus(models.TextChoices):
     POSTED = "posted", "In the ERP"
     FAILED = "failed", "ERP rejected it"
     SKIPPED = "skipped", "Not for the ERP (unpaid or cancelled)"
+    HISTORY = "history", "Fulfilled by Magento before the desk; not sent to the ERP"
+    CANCELLED = "cancelled", "Cancelled in Magento; its ERP sale cancelled too"
 
 
 # The keys the CX lookup compares (cx.selectors), each an expression an index below is built on,
@@ -88,6 +90,36 @@ class Order(models.Model):
     )
     erp_sale_id = models.CharField(max_length=64, blank=True)
     erp_posted_at = models.DateTimeField(null=True, blank=True)
+    # The order lifecycle beyond "posted" (integration.orders.lifecycle, history):
+    fulfilled_outside = models.BooleanField(
+        default=False,
+        help_text="Shipped or closed in Magento when the desk first saw it: never sent to the "
+        "warehouse (posted for the books only, or not at all: SYNC_HISTORY_POSTING)",
+    )
+    magento_shipped_at = models.DateTimeField(
+        null=True, blank=True, help_text="When Magento shipped a history order (its shipments)"
+    )
+    magento_tracks = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="A history order's Magento tracks [{number, title}]; null until read",
+    )
+    erp_books_closed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a books-only sale's invoice was posted"
+    )
+    erp_cancelled_at = models.DateTimeField(null=True, blank=True)
+    magento_state_followed = models.CharField(
+        max_length=32,
+        blank=True,
+        help_text="The Magento state (canceled, holded) whose consequence for a posted order "
+        "the desk has acted on, so a later pull does not act twice",
+    )
+    relation_parent_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Edited order: the entity id of the order it replaces"
+    )
+    relation_child_id = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Edited order: the entity id of its replacement"
+    )
     # A worker posting the order claims it for a lease instead of holding a database lock
     # across the ERP's HTTP calls; an expired claim (a killed worker) is simply taken over.
     post_claimed_by = models.CharField(max_length=32, blank=True, default="")

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol, Self
 
 
@@ -50,6 +51,9 @@ class SaleRequest:
     shipping_amount: Decimal  # net of tax
     lines: tuple[SaleLineRequest, ...]
     comment: str = ""
+    # Fulfilled outside the desk (history at go-live): a sale for the books only, with no
+    # warehouse shipment; its invoice is posted by `sale_books_close`.
+    books_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,7 @@ class ErpShipment:
     courier: str
     updated_at: datetime | None = None
     lines: tuple[tuple[str, Decimal], ...] = field(default_factory=tuple)  # (item code, qty)
+    number: str = ""  # the ERP's shipment number, as the warehouse reads it
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,26 @@ class ErpCarrierService:
     code: str  # the ERP's carrier service code, e.g. "DPD-1^12"
     name: str  # e.g. "DPD Next Day"
     courier: str  # the carrier company, e.g. "DPD Group UK Ltd"
+
+
+class CancelStatus(StrEnum):
+    CANCELLED = "cancelled"  # nothing of the sale will be shipped or invoiced any more
+    TOO_LATE = "too_late"  # the warehouse has picked, packed or dispatched it
+    NOT_FOUND = "not_found"  # the ERP has no sale with this reference
+
+
+# Customer shipment states in which the warehouse has not touched the goods yet: a cancel
+# there only releases a reservation.
+UNPICKED_SHIPMENT_STATES = frozenset({"draft", "waiting", "assigned"})
+
+
+@dataclass(frozen=True)
+class SaleCancel:
+    """What cancelling a sale did: cancelled, or too late (the shipments that went too far)."""
+
+    status: CancelStatus
+    shipments: tuple[ErpShipment, ...] = ()  # too late: the shipments the warehouse has
+    invoices_kept: tuple[str, ...] = ()  # posted invoices a cancel cannot undo (finance credits)
 
 
 class ErpRejected(Exception):  # noqa: N818
@@ -136,6 +161,15 @@ class ErpAdapter(Protocol):
 
     def sales_by_references(self, references: Sequence[str]) -> dict[str, ErpSale]:
         """Sales (with totals) for these references."""
+
+    def sale_cancel(self, reference: str, *, note: str) -> SaleCancel:
+        """Cancel the sale carrying this reference while the warehouse has not picked it: its
+        unpicked shipments and unposted invoices are cancelled and `note` is written on it.
+        Too late (a shipment picked, packed or dispatched) changes nothing. Safe to repeat."""
+
+    def sale_books_close(self, reference: str, *, invoice_date: date) -> bool:
+        """Post the invoices of a books-only sale, dated `invoice_date`; True once every
+        invoice of the sale is posted (False: the ERP has not made it yet). Safe to repeat."""
 
     def shipments_done_since(self, since: datetime | None) -> list[ErpShipment]:
         """Customer shipments whose dispatch was confirmed, changed since `since`."""

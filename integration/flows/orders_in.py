@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from integration.connectors.backoff import CircuitOpenError, ConnectorError
 from integration.connectors.magento.client import MagentoClient
-from integration.flows.runs import flow_run
+from integration.flows.runs import flow_run, run_record_failure
 from integration.locks import Lease
 from integration.models import (
     Flow,
@@ -23,6 +23,7 @@ from integration.models import (
     SyncRun,
     Watermark,
 )
+from integration.orders.history import history_shipments_read
 from integration.orders.payload import magento_time
 from integration.orders.upsert import orders_upsert
 
@@ -136,5 +137,12 @@ def orders_in_run(*, magento: MagentoClient, now: datetime | None = None) -> Syn
             run.error = "Quarantined Magento windows (retried next run): " + ", ".join(
                 str(w) for w in pull.quarantined
             )
+        try:
+            # History orders: when Magento shipped them and with which tracks, for CX.
+            history_shipments_read(magento=magento)
+        except CircuitOpenError:
+            raise
+        except ConnectorError as exc:
+            run_record_failure(run, subject="Magento shipments of history orders", error=exc)
 
     return flow_run(Flow.ORDERS_IN, body)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from exceptions_app.models import System
 from integration.connectors.backoff import CircuitOpenError
 from integration.connectors.erp import ErpAdapter, SaleRequest
-from integration.flows.runs import flow_run
+from integration.flows.runs import flow_run, run_record_failure
 from integration.locks import Lease
 from integration.models import Flow, Order, OrderErpStatus, SyncRun
+from integration.orders.history import books_close
 from integration.orders.holds import orders_hold
+from integration.orders.lifecycle import orders_lifecycle, orders_wanted
 from integration.orders.posting import (
     PostOutcome,
     PostStatus,
@@ -52,6 +55,9 @@ def orders_process(
                 order,
                 PostOutcome(PostStatus.ALREADY, f"already in the ERP as {order.erp_sale_id}"),
             )
+    # Cancelled, on hold or under review in Magento: never posted, whoever asks.
+    pending, unwanted = orders_wanted(pending)
+    yield from unwanted
     if not pending:
         return
     if ctx is None:
@@ -95,14 +101,28 @@ def _count(run: SyncRun, outcome: PostOutcome) -> None:
         run.posted += 1
     elif outcome.status == PostStatus.HELD:
         run.held += 1
-    elif outcome.status != PostStatus.BUSY:  # a busy order counts in the run posting it
-        run.failed += 1
+    elif outcome.status not in (PostStatus.BUSY, PostStatus.SKIPPED):
+        run.failed += 1  # a busy order counts in the run posting it
 
 
 def orders_out_run(*, erp: ErpAdapter) -> SyncRun:
     """One orders-out run (skipped if another is in progress)."""
 
     def body(run: SyncRun, lease: Lease) -> None:
+        try:
+            # Magento's cancels and holds of posted orders first: an edited order's original
+            # is cancelled in the ERP before its replacement is posted below.
+            lifecycle = orders_lifecycle(erp=erp)
+            for reference, error in lifecycle.failed:
+                subject = f"cancel of {reference}"
+                run_record_failure(run, subject=subject, error=str(error), system=System.ERP)
+            if lifecycle.reprocess:
+                released = orders_for_validation(Order.objects.filter(pk__in=lifecycle.reprocess))
+                for _order, outcome in orders_process(orders=released, erp=erp):
+                    _count(run, outcome)
+        except CircuitOpenError as exc:
+            post_failed(error=exc)
+            raise
         last = 0
         while True:
             orders = orders_pending(last)
@@ -117,6 +137,11 @@ def orders_out_run(*, erp: ErpAdapter) -> SyncRun:
                 post_failed(error=exc)
                 raise
             lease.renew()
+        # History posted for the books: its invoices, once the ERP has made them.
+        _closed, books_failed = books_close(erp=erp)
+        for reference, error in books_failed:
+            subject = f"books invoice of {reference}"
+            run_record_failure(run, subject=subject, error=str(error), system=System.ERP)
         if run.posted:
             outage_over()
 

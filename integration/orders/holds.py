@@ -68,7 +68,7 @@ def _exceptions_settle(
         if key in resolved:
             exception_auto_resolve(kind=key[0], subject=key[1], note=resolved[key])
         for order, cause in by_key.get(key, ()):
-            cause_raise(order, cause)
+            cause_raise(order, cause, evidence=cause.evidence)
 
 
 def holds_release(holds: Iterable[OrderHold], *, notes: Mapping[int, str]) -> None:

@@ -63,8 +63,17 @@ def order_fields(payload: dict) -> dict:
         "shipping_description": (payload.get("shipping_description") or "")[:255],
         "magento_created_at": magento_time(payload.get("created_at")),
         "magento_updated_at": magento_time(payload.get("updated_at")),
+        # An edited order: Magento links the replacement and the original by entity id.
+        "relation_parent_id": _entity_ref(payload.get("relation_parent_id")),
+        "relation_child_id": _entity_ref(payload.get("relation_child_id")),
         "payload": payload,
     }
+
+
+def _entity_ref(value: object) -> int | None:
+    """A relation id as Magento sends it (a string, often empty) as an entity id, or None."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def order_is_paid(fields: dict) -> bool:

@@ -40,6 +40,7 @@ class PostStatus(StrEnum):
     FAILED = "failed"  # the ERP refused it: failed, with an exception
     RETRY = "retry"  # not posted this time (retries ran out, or the ERP is down); stays new
     BUSY = "busy"  # another worker is posting it right now
+    SKIPPED = "skipped"  # Magento no longer wants it posted (cancelled, on hold, history)
 
 
 @dataclass

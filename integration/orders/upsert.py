@@ -10,7 +10,8 @@ from django.utils import timezone
 
 from integration.bulk_sql import rows_insert
 from integration.models import Order, OrderAddress, OrderErpStatus, OrderLine
-from integration.orders.payload import address_rows, erp_status_for, line_rows, order_fields
+from integration.orders.history import first_sight
+from integration.orders.payload import address_rows, line_rows, order_fields
 
 
 @dataclass
@@ -80,19 +81,22 @@ def orders_upsert(*, payloads: Sequence[dict]) -> UpsertCounts:
     updated = {entity_id: existing[entity_id][0] for entity_id in rows if entity_id in existing}
     if created:
         # A plain insert: a row another writer created meanwhile is an error, not overwritten.
-        rows_insert(
-            Order,
-            [
+        new_rows = []
+        for entity_id in created:
+            fields = rows[entity_id][1]
+            # Shipped or closed in Magento before the desk saw it: history, never warehoused.
+            status, outside = first_sight(fields)
+            new_rows.append(
                 {
-                    **rows[entity_id][1],
+                    **fields,
                     "entity_id": entity_id,
                     "first_seen_at": now,
                     "last_pulled_at": now,
-                    "erp_status": erp_status_for(rows[entity_id][1]),
+                    "erp_status": status,
+                    "fulfilled_outside": outside,
                 }
-                for entity_id in created
-            ],
-        )
+            )
+        rows_insert(Order, new_rows)
     if updated:
         _orders_update(updated, rows, now)
     counts.created, counts.updated = len(created), len(updated)
@@ -121,17 +125,28 @@ def _orders_update(pks: dict[int, int], rows: dict[int, tuple[dict, dict]], now)
         batch_size=500,
     )
     # Only new/skipped move between each other (paid, or cancelled since); the filter on
-    # the current status keeps a status orders-out set meanwhile (held, posted, failed).
-    wants_new, wants_skip = [], []
+    # the current status keeps a status orders-out set meanwhile (held, posted, failed), and
+    # a history order keeps what its first sight decided. A skipped order that comes back
+    # shipped by Magento (paid and shipped between two pulls) is history, not the warehouse's.
+    wants_new, wants_skip, shipped = [], [], []
     for entity_id, pk in pks.items():
-        status = erp_status_for(rows[entity_id][1])
-        (wants_new if status == OrderErpStatus.NEW else wants_skip).append(pk)
+        status, outside = first_sight(rows[entity_id][1])
+        if outside:
+            shipped.append((pk, status))
+        else:
+            (wants_new if status == OrderErpStatus.NEW else wants_skip).append(pk)
     Order.objects.filter(pk__in=wants_new, erp_status=OrderErpStatus.SKIPPED).update(
         erp_status=OrderErpStatus.NEW
     )
-    Order.objects.filter(pk__in=wants_skip, erp_status=OrderErpStatus.NEW).update(
-        erp_status=OrderErpStatus.SKIPPED
-    )
+    Order.objects.filter(
+        pk__in=wants_skip, erp_status=OrderErpStatus.NEW, fulfilled_outside=False
+    ).update(erp_status=OrderErpStatus.SKIPPED)
+    for status in {status for _pk, status in shipped}:
+        Order.objects.filter(
+            pk__in=[pk for pk, s in shipped if s == status],
+            erp_status__in=[OrderErpStatus.SKIPPED, OrderErpStatus.NEW],
+            fulfilled_outside=False,
+        ).update(erp_status=status, fulfilled_outside=True)
 
 
 def _children_replace(

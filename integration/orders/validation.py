@@ -7,8 +7,9 @@ hold on the order and one exception.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from integration.models import (
     CarrierMapping,
     Order,
     OrderAddress,
+    OrderErpStatus,
     OrderLine,
     SkuMapping,
 )
@@ -42,6 +44,16 @@ class Cause:
     message: str
     field: str = ""
     sku: str = ""
+    # What the exception shows under Evidence, beyond the order and the field.
+    evidence: Mapping | None = dataclass_field(default=None, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class EditedFrom:
+    """The order an edited order replaces, as the mirror has it."""
+
+    increment_id: str
+    erp_status: str
 
 
 @dataclass
@@ -55,6 +67,8 @@ class ValidationContext:
     street_lines: int
     # Orders with a live order_post_failed exception (None: unknown, look each one up).
     open_post_failures: set[str] | None = None
+    # Edited orders: the original each replaces, by the original's entity id.
+    originals: dict[int, EditedFrom] = dataclass_field(default_factory=dict)
 
 
 # What validation reads of a line and of an address.
@@ -111,6 +125,7 @@ def context_build(*, erp: ErpAdapter, orders: Sequence[Order]) -> ValidationCont
     codes = {sku_mappings.get(sku, sku) for sku in skus}
     found = erp.items_by_codes(sorted(codes)) if codes else {}
     erp_items_record(found.values())
+    parents = [o.relation_parent_id for o in orders if o.relation_parent_id]
     return ValidationContext(
         sku_mappings=sku_mappings,
         carrier_mappings={m.magento_method: m for m in CarrierMapping.objects.all()},
@@ -124,7 +139,32 @@ def context_build(*, erp: ErpAdapter, orders: Sequence[Order]) -> ValidationCont
                 order_increment_id__in=[o.increment_id for o in orders],
             ).values_list("subject", flat=True)
         ),
+        originals={
+            entity_id: EditedFrom(increment_id, status)
+            for entity_id, increment_id, status in Order.objects.filter(
+                entity_id__in=parents
+            ).values_list("entity_id", "increment_id", "erp_status")
+        }
+        if parents
+        else {},
     )
+
+
+def _edit_causes(order: Order, ctx: ValidationContext) -> list[Cause]:
+    """An edited order waits while the sale of the order it replaces is still live in the ERP."""
+    original = ctx.originals.get(order.relation_parent_id) if order.relation_parent_id else None
+    if original is None or original.erp_status != OrderErpStatus.POSTED:
+        return []
+    return [
+        Cause(
+            ExceptionKind.EDIT_AFTER_DISPATCH,
+            order.increment_id,
+            f"Order {order.increment_id} replaces order {original.increment_id} (edited in "
+            "Magento), whose ERP sale is still live: it is held so the customer does not get "
+            "both.",
+            evidence={"original": original.increment_id},
+        )
+    ]
 
 
 def _carrier_causes(order: Order, carrier: CarrierMapping | None, *, ships: bool) -> list[Cause]:
@@ -201,19 +241,25 @@ def order_validate(order: Order, ctx: ValidationContext) -> tuple[SaleRequest | 
         causes.append(
             Cause(problem.kind, problem.sku, problem.message, field="sku", sku=problem.sku)
         )
+    causes += _edit_causes(order, ctx)
     carrier = ctx.carrier_mappings.get(order.shipping_method)
     ships = any(line.ships for line in expanded)
-    causes += _carrier_causes(order, carrier, ships=ships)
+    # A books-only sale (history) never goes to the warehouse: its address need not fit a
+    # label, and a courier service is needed only to book the shipping it charged.
+    books = order.fulfilled_outside
+    charged = order.shipping_amount - _shipping_discount(order) > 0
+    causes += _carrier_causes(order, carrier, ships=ships and (charged or not books))
     addresses = {a.address_type: a for a in _order_addresses(order)}
     address = addresses.get(AddressType.SHIPPING) or addresses.get(AddressType.BILLING)
     shipping = None
-    if ships:
+    if ships and not books:
         shipping, address_causes = _shipping_address(order, address, ctx)
         causes += address_causes
     if causes:
         return None, causes
     billing = addresses.get(AddressType.BILLING) or address
-    return _sale_request(order, expanded, resolved, carrier, shipping, billing), []
+    request = _sale_request(order, expanded, resolved, carrier, shipping, billing)
+    return (replace(request, books_only=True) if books else request), []
 
 
 def _sale_request(

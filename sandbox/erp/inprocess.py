@@ -16,12 +16,15 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from integration.connectors.erp import (
+    UNPICKED_SHIPMENT_STATES,
+    CancelStatus,
     ErpAdapter,
     ErpInvoice,
     ErpItemInfo,
     ErpRejected,
     ErpSale,
     ErpShipment,
+    SaleCancel,
     SaleRequest,
 )
 from sandbox.divergence import STOCKED_TYPES, catalogue_divergence, catalogue_rows
@@ -58,6 +61,9 @@ class FakeErp(ErpAdapter):
         self.invoices: list[ErpInvoice] = []
         self.payments: dict[str, str] = {}
         self.reject: set[str] = set()
+        # References whose sale was cancelled, and books-only sales whose invoice was posted.
+        self.cancelled: dict[str, str] = {}
+        self.books_closed: dict[str, date] = {}
 
     def _call(self) -> None:
         with self._lock:
@@ -105,6 +111,31 @@ class FakeErp(ErpAdapter):
     def sales_by_references(self, references: Sequence[str]) -> dict[str, ErpSale]:
         self._call()
         return {r: self.sales[r] for r in references if r in self.sales}
+
+    def sale_cancel(self, reference: str, *, note: str) -> SaleCancel:
+        self._call()
+        if reference not in self.sales:
+            return SaleCancel(CancelStatus.NOT_FOUND)
+        mine = [s for s in self.shipments if s.sale_reference == reference]
+        late = [
+            s for s in mine if s.state not in UNPICKED_SHIPMENT_STATES and s.state != "cancelled"
+        ]
+        if late:
+            return SaleCancel(CancelStatus.TOO_LATE, shipments=tuple(late))
+        with self._lock:
+            self.shipments = [
+                replace(s, state="cancelled") if s.sale_reference == reference else s
+                for s in self.shipments
+            ]
+            self.cancelled[reference] = note
+        return SaleCancel(CancelStatus.CANCELLED)
+
+    def sale_books_close(self, reference: str, *, invoice_date: date) -> bool:
+        self._call()
+        if reference not in self.sales:
+            return False
+        self.books_closed[reference] = invoice_date
+        return True
 
     def shipments_done_since(self, since: datetime | None) -> list[ErpShipment]:
         self._call()

@@ -64,9 +64,12 @@ def expected_holds(order: Order, causes: list[str]) -> set[tuple[str, str]]:
         line.product_type != "downloadable" and line.parent_item_id is None
         for line in order.lines.all()
     )
-    if "unmapped_carrier" in causes and ships:
+    # History (shipped by Magento before the desk saw it) is posted for the books only: no
+    # label to print, and a courier service only to book a shipping charge.
+    books = order.fulfilled_outside
+    if "unmapped_carrier" in causes and ships and (order.shipping_amount > 0 or not books):
         expected.add((ExceptionKind.CARRIER_UNMAPPED, order.shipping_method))
-    if ships and any(c in causes for c in ADDRESS_FIELD):
+    if ships and any(c in causes for c in ADDRESS_FIELD) and not books:
         expected.add((ExceptionKind.ADDRESS_INVALID, order.increment_id))
     return expected
 
@@ -104,9 +107,12 @@ def test_every_paid_order_is_posted_once_or_held_for_exactly_its_causes(seeded, 
             assert order.erp_status == OrderErpStatus.POSTED, order.increment_id
             assert order.increment_id in erp.sales
     assert held_seen > 10
-    # Unpaid, held-in-Magento and cancelled orders never reach the ERP.
+    # Unpaid, held-in-Magento and cancelled orders never reach the ERP (closed ones Magento
+    # settled before the desk saw them go for the books only).
     assert not set(erp.sales) & set(
-        Order.objects.exclude(state__in=PAID_STATES).values_list("increment_id", flat=True)
+        Order.objects.exclude(state__in=PAID_STATES)
+        .exclude(fulfilled_outside=True)
+        .values_list("increment_id", flat=True)
     )
     assert erp.create_calls == len(erp.sales) == run_out.posted
     # One exception per SKU / method / address, each naming what is wrong.

@@ -23,6 +23,7 @@ from integration.connectors.erp import (
     ErpItemInfo,
     ErpSale,
     ErpShipment,
+    SaleCancel,
     SaleRequest,
 )
 from integration.connectors.tryton.finance import TrytonFinance
@@ -133,6 +134,12 @@ class TrytonAdapter(ErpAdapter):
 
     def sale_confirm(self, sale: ErpSale) -> ErpSale:
         return self.sales.sale_confirm(sale)
+
+    def sale_cancel(self, reference: str, *, note: str) -> SaleCancel:
+        return self.sales.sale_cancel(reference, note=note)
+
+    def sale_books_close(self, reference: str, *, invoice_date: date) -> bool:
+        return self.sales.sale_books_close(reference, invoice_date=invoice_date)
 
     def shipments_done_since(self, since: datetime | None) -> list[ErpShipment]:
         return self.shipments.shipments_done_since(since)

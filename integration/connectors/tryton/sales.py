@@ -4,10 +4,18 @@ carrier, and moved on to confirmed."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from integration.connectors.erp import ErpSale, SaleRequest
+from integration.connectors.erp import (
+    UNPICKED_SHIPMENT_STATES,
+    CancelStatus,
+    ErpSale,
+    ErpShipment,
+    SaleCancel,
+    SaleRequest,
+)
 from integration.connectors.tryton.codec import dec, record_id
 from integration.connectors.tryton.items import TrytonItems
 from integration.connectors.tryton.transport import (
@@ -18,6 +26,10 @@ from integration.connectors.tryton.transport import (
 )
 
 SALE_FIELDS = ("reference", "state", "number", "untaxed_amount", "tax_amount", "total_amount")
+# Sale states Tryton's own `cancel` button accepts; later ones are cancelled document by document.
+DRAFT_SALE_STATES = ("draft", "quotation")
+# Invoice states Tryton cancels without an accounting move (a posted one needs a credit note).
+UNPOSTED_INVOICE_STATES = ("draft", "validated")
 
 
 def sale_from_row(row: dict) -> ErpSale:
@@ -189,6 +201,11 @@ class TrytonSales:
         body["shipment_cost_method"] = None
         if carrier:
             body["carrier"] = carrier[0]
+        if request.books_only:
+            # Fulfilled before the desk: Tryton invoices it when it processes the sale and never
+            # makes a customer shipment, so nothing reaches the warehouse's picking list.
+            body["shipment_method"] = "manual"
+            body["invoice_method"] = "order"
         created = self.tryton.request("POST", "model/sale.sale", body=body)
         sale = ErpSale(erp_id=str(created["id"]), reference=request.reference, state="draft")
         return self.sale_confirm(sale)
@@ -204,3 +221,89 @@ class TrytonSales:
             "GET", f"model/sale.sale/{sale.erp_id}", params=[("f", f) for f in SALE_FIELDS]
         )
         return sale_from_row(row)
+
+    def _documents(self, reference: str) -> list[dict]:
+        """The live (not cancelled) sales carrying the reference, with shipments and invoices."""
+        rows = self.tryton.search(
+            "sale.sale",
+            [["reference", "=", reference], ["state", "!=", "cancelled"]],
+            ["state", "number", "comment", "shipments", "invoices"],
+        )
+        for row in rows:
+            ids = [record_id(s) for s in row.get("shipments") or []]
+            row["shipment_rows"] = (
+                self.tryton.search(
+                    "stock.shipment.out",
+                    [["id", "in", ids]],
+                    ["number", "state", "effective_date", "shipping_reference"],
+                )
+                if ids
+                else []
+            )
+            ids = [record_id(i) for i in row.get("invoices") or []]
+            row["invoice_rows"] = (
+                self.tryton.search("account.invoice", [["id", "in", ids]], ["number", "state"])
+                if ids
+                else []
+            )
+        return rows
+
+    def sale_cancel(self, reference: str, *, note: str) -> SaleCancel:
+        sales = self._documents(reference)
+        if not sales:
+            return SaleCancel(CancelStatus.NOT_FOUND)
+        late = [
+            ErpShipment(
+                erp_id=str(s["id"]),
+                sale_reference=reference,
+                state=s.get("state") or "",
+                effective_date=s.get("effective_date"),
+                tracking_number=s.get("shipping_reference") or "",
+                courier="",
+                number=s.get("number") or "",
+            )
+            for sale in sales
+            for s in sale["shipment_rows"]
+            if s.get("state") not in UNPICKED_SHIPMENT_STATES and s.get("state") != "cancelled"
+        ]
+        if late:
+            return SaleCancel(CancelStatus.TOO_LATE, shipments=tuple(late))
+        kept: list[str] = []
+        for sale in sales:
+            path = f"model/sale.sale/{sale['id']}"
+            if sale["state"] == "confirmed" and not sale["shipment_rows"]:
+                # Not processed yet: back to draft, then Tryton's own cancel.
+                self.tryton.request("POST", f"{path}/draft", body={})
+                sale["state"] = "draft"
+            if sale["state"] in DRAFT_SALE_STATES:
+                self.tryton.request("POST", f"{path}/cancel", body={})
+                continue
+            for shipment in sale["shipment_rows"]:
+                if shipment.get("state") in UNPICKED_SHIPMENT_STATES:
+                    self.tryton.request(
+                        "POST", f"model/stock.shipment.out/{shipment['id']}/cancel", body={}
+                    )
+            for invoice in sale["invoice_rows"]:
+                if invoice.get("state") in UNPOSTED_INVOICE_STATES:
+                    self.tryton.request(
+                        "POST", f"model/account.invoice/{invoice['id']}/cancel", body={}
+                    )
+                elif invoice.get("state") != "cancelled":
+                    kept.append(invoice.get("number") or str(invoice["id"]))
+            comment = sale.get("comment") or ""
+            if note not in comment:
+                # What an ERP user reads on the sale: why its shipment and invoice went.
+                self.tryton.request("PUT", path, body={"comment": f"{comment}\n{note}".strip()})
+        return SaleCancel(CancelStatus.CANCELLED, invoices_kept=tuple(kept))
+
+    def sale_books_close(self, reference: str, *, invoice_date: date) -> bool:
+        sales = self._documents(reference)
+        invoices = [i for sale in sales for i in sale["invoice_rows"]]
+        if not invoices:
+            return False  # Tryton makes the invoice when it processes the sale, just after
+        for invoice in invoices:
+            if invoice.get("state") in UNPOSTED_INVOICE_STATES:
+                path = f"model/account.invoice/{invoice['id']}"
+                self.tryton.request("PUT", path, body={"invoice_date": invoice_date})
+                self.tryton.request("POST", f"{path}/post", body={})
+        return True
