@@ -4,20 +4,58 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('exceptions_app', '0005_replay_outside_transactions'),
+        ("exceptions_app", "0005_replay_outside_transactions"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='deskexception',
-            name='kind',
-            field=models.CharField(choices=[('sku_unknown', 'SKU unknown to the ERP'), ('sku_inactive', 'SKU inactive in the ERP'), ('carrier_unmapped', 'Shipping method not mapped'), ('address_invalid', 'Address breaks warehouse rules'), ('order_post_failed', 'ERP rejected the order'), ('order_stuck', 'Paid order stuck'), ('status_drift', 'Status differs between systems'), ('stock_drift', 'Stock differs between systems'), ('stock_push_failed', 'Stock update failed'), ('tax_variance', 'Tax differs between systems'), ('total_variance', 'Total differs between systems'), ('settlement_mismatch', 'Settlement missing or different'), ('cancel_after_dispatch', 'Cancelled after the warehouse picked it'), ('edit_after_dispatch', 'Edited after the warehouse picked it'), ('hold_after_posting', 'Put on hold after it reached the ERP')], max_length=32),
+            model_name="deskexception",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("sku_unknown", "SKU unknown to the ERP"),
+                    ("sku_inactive", "SKU inactive in the ERP"),
+                    ("carrier_unmapped", "Shipping method not mapped"),
+                    ("address_invalid", "Address breaks warehouse rules"),
+                    ("order_post_failed", "ERP rejected the order"),
+                    ("order_stuck", "Paid order stuck"),
+                    ("status_drift", "Status differs between systems"),
+                    ("stock_drift", "Stock differs between systems"),
+                    ("stock_push_failed", "Stock update failed"),
+                    ("tax_variance", "Tax differs between systems"),
+                    ("total_variance", "Total differs between systems"),
+                    ("settlement_mismatch", "Settlement missing or different"),
+                    ("cancel_after_dispatch", "Cancelled after the warehouse picked it"),
+                    ("edit_after_dispatch", "Edited after the warehouse picked it"),
+                    ("hold_after_posting", "Put on hold after it reached the ERP"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AlterField(
-            model_name='routingrule',
-            name='kind',
-            field=models.CharField(choices=[('sku_unknown', 'SKU unknown to the ERP'), ('sku_inactive', 'SKU inactive in the ERP'), ('carrier_unmapped', 'Shipping method not mapped'), ('address_invalid', 'Address breaks warehouse rules'), ('order_post_failed', 'ERP rejected the order'), ('order_stuck', 'Paid order stuck'), ('status_drift', 'Status differs between systems'), ('stock_drift', 'Stock differs between systems'), ('stock_push_failed', 'Stock update failed'), ('tax_variance', 'Tax differs between systems'), ('total_variance', 'Total differs between systems'), ('settlement_mismatch', 'Settlement missing or different'), ('cancel_after_dispatch', 'Cancelled after the warehouse picked it'), ('edit_after_dispatch', 'Edited after the warehouse picked it'), ('hold_after_posting', 'Put on hold after it reached the ERP')], max_length=32, unique=True),
+            model_name="routingrule",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("sku_unknown", "SKU unknown to the ERP"),
+                    ("sku_inactive", "SKU inactive in the ERP"),
+                    ("carrier_unmapped", "Shipping method not mapped"),
+                    ("address_invalid", "Address breaks warehouse rules"),
+                    ("order_post_failed", "ERP rejected the order"),
+                    ("order_stuck", "Paid order stuck"),
+                    ("status_drift", "Status differs between systems"),
+                    ("stock_drift", "Stock differs between systems"),
+                    ("stock_push_failed", "Stock update failed"),
+                    ("tax_variance", "Tax differs between systems"),
+                    ("total_variance", "Total differs between systems"),
+                    ("settlement_mismatch", "Settlement missing or different"),
+                    ("cancel_after_dispatch", "Cancelled after the warehouse picked it"),
+                    ("edit_after_dispatch", "Edited after the warehouse picked it"),
+                    ("hold_after_posting", "Put on hold after it reached the ERP"),
+                ],
+                max_length=32,
+                unique=True,
+            ),
         ),
     ]

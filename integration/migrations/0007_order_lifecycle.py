@@ -4,55 +4,90 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integration', '0006_cx_refresh_and_search'),
+        ("integration", "0006_cx_refresh_and_search"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='order',
-            name='erp_books_closed_at',
-            field=models.DateTimeField(blank=True, help_text="When a books-only sale's invoice was posted", null=True),
+            model_name="order",
+            name="erp_books_closed_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When a books-only sale's invoice was posted", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='erp_cancelled_at',
+            model_name="order",
+            name="erp_cancelled_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='order',
-            name='fulfilled_outside',
-            field=models.BooleanField(default=False, help_text='Shipped or closed in Magento when the desk first saw it: never sent to the warehouse (posted for the books only, or not at all: SYNC_HISTORY_POSTING)'),
+            model_name="order",
+            name="fulfilled_outside",
+            field=models.BooleanField(
+                default=False,
+                help_text="Shipped or closed in Magento when the desk first saw it: never sent to the warehouse (posted for the books only, or not at all: SYNC_HISTORY_POSTING)",
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='magento_shipped_at',
-            field=models.DateTimeField(blank=True, help_text='When Magento shipped a history order (its shipments)', null=True),
+            model_name="order",
+            name="magento_shipped_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When Magento shipped a history order (its shipments)",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='magento_state_followed',
-            field=models.CharField(blank=True, help_text='The Magento state (canceled, holded) whose consequence for a posted order the desk has acted on, so a later pull does not act twice', max_length=32),
+            model_name="order",
+            name="magento_state_followed",
+            field=models.CharField(
+                blank=True,
+                help_text="The Magento state (canceled, holded) whose consequence for a posted order the desk has acted on, so a later pull does not act twice",
+                max_length=32,
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='magento_tracks',
-            field=models.JSONField(blank=True, help_text="A history order's Magento tracks [{number, title}]; null until read", null=True),
+            model_name="order",
+            name="magento_tracks",
+            field=models.JSONField(
+                blank=True,
+                help_text="A history order's Magento tracks [{number, title}]; null until read",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='relation_child_id',
-            field=models.PositiveBigIntegerField(blank=True, help_text='Edited order: the entity id of its replacement', null=True),
+            model_name="order",
+            name="relation_child_id",
+            field=models.PositiveBigIntegerField(
+                blank=True, help_text="Edited order: the entity id of its replacement", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='order',
-            name='relation_parent_id',
-            field=models.PositiveBigIntegerField(blank=True, help_text='Edited order: the entity id of the order it replaces', null=True),
+            model_name="order",
+            name="relation_parent_id",
+            field=models.PositiveBigIntegerField(
+                blank=True,
+                help_text="Edited order: the entity id of the order it replaces",
+                null=True,
+            ),
         ),
         migrations.AlterField(
-            model_name='order',
-            name='erp_status',
-            field=models.CharField(choices=[('new', 'Not yet validated'), ('held', 'Held by an exception'), ('posted', 'In the ERP'), ('failed', 'ERP rejected it'), ('skipped', 'Not for the ERP (unpaid or cancelled)'), ('history', 'Fulfilled by Magento before the desk; not sent to the ERP'), ('cancelled', 'Cancelled in Magento; its ERP sale cancelled too')], db_index=True, default='new', max_length=16),
+            model_name="order",
+            name="erp_status",
+            field=models.CharField(
+                choices=[
+                    ("new", "Not yet validated"),
+                    ("held", "Held by an exception"),
+                    ("posted", "In the ERP"),
+                    ("failed", "ERP rejected it"),
+                    ("skipped", "Not for the ERP (unpaid or cancelled)"),
+                    ("history", "Fulfilled by Magento before the desk; not sent to the ERP"),
+                    ("cancelled", "Cancelled in Magento; its ERP sale cancelled too"),
+                ],
+                db_index=True,
+                default="new",
+                max_length=16,
+            ),
         ),
     ]
