@@ -133,16 +133,16 @@ def horizontal_bars(
     title: str,
     rows: Sequence[tuple[str, float | None, str]],  # (name, fraction 0..1 or None, text)
     width: int = 600,
-    row_height: int = 22,
-    label_width: int = 130,
+    row_height: int = 26,
+    label_width: int = 150,
 ) -> Chart:
     """One bar per row, as a share of the full width (e.g. failure rate per flow)."""
     height = row_height * max(len(rows), 1)
-    plot_w = width - label_width - 150
+    plot_w = width - label_width - 190
     chart = Chart(width, height, title)
     for i, (name, fraction, text) in enumerate(rows):
         y = i * row_height
-        chart.labels.append(Label("0", _n(y + row_height * 0.7), name))
+        chart.labels.append(Label("0", _n(y + row_height * 0.68), name, css="chart-label-lg"))
         chart.bars.append(
             _bar(label_width, y + 4, plot_w, row_height - 8, "bar-track", f"{name}: {text}")
         )
@@ -150,5 +150,9 @@ def horizontal_bars(
             css = "bar-bad" if fraction >= 0.05 else "bar-warn" if fraction > 0 else "bar-good"
             w = max(fraction * plot_w, 2)
             chart.bars.append(_bar(label_width, y + 4, w, row_height - 8, css, f"{name}: {text}"))
-        chart.labels.append(Label(_n(label_width + plot_w + 8), _n(y + row_height * 0.7), text))
+        chart.labels.append(
+            Label(
+                _n(label_width + plot_w + 8), _n(y + row_height * 0.68), text, css="chart-label-lg"
+            )
+        )
     return chart

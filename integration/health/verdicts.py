@@ -254,19 +254,19 @@ def flow_verdict(
 class Overall:
     level: Level
     sentence: str
+    attention: list[FlowVerdict]  # the flows not green, worst first
 
 
 def overall_verdict(verdicts: list[FlowVerdict], unreachable: list[str]) -> Overall:
     level = max((v.level for v in verdicts), default=Level.GREEN)
     if unreachable:
         level = max(level, Level.AMBER)
+    attention = sorted((v for v in verdicts if v.level), key=lambda v: -v.level)
     parts = []
-    for wanted in (Level.RED, Level.AMBER):
-        names = [v.label.lower() for v in verdicts if v.level == wanted]
-        if names:
-            parts.append(f"{wanted.label.lower()}: {', '.join(names)}")
+    if attention:
+        parts.append(f"{len(attention)} of {len(verdicts)} flows need attention")
     if unreachable:
         parts.append(f"not answering now: {', '.join(unreachable)}")
     if not parts:
-        return Overall(level, "Every flow is running on time and nothing is waiting.")
-    return Overall(level, "; ".join(parts).capitalize() + ".")
+        return Overall(level, "Every flow is running on time and nothing is waiting.", [])
+    return Overall(level, "; ".join(parts).capitalize() + ".", attention)
