@@ -28,6 +28,13 @@ SCHEDULES: list[ScheduleSpec] = [
         schedule_type="I",
         minutes=5,
     ),
+    # The notification outbox: whatever the broker lost (or a mail server refused) goes out here.
+    ScheduleSpec(
+        name="exceptions: deliver notifications",
+        func="exceptions_app.tasks.notifications_deliver_due",
+        schedule_type="I",
+        minutes=1,
+    ),
     ScheduleSpec(
         name="exceptions: daily digest",
         func="exceptions_app.tasks.notifications_send_digests",

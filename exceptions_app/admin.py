@@ -64,8 +64,18 @@ class DeskExceptionAdmin(admin.ModelAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "team", "event", "subject", "held_for_digest", "sent_at", "error")
-    list_filter = ("team", "event", "held_for_digest")
+    list_display = (
+        "created_at",
+        "team",
+        "event",
+        "subject",
+        "sent_at",
+        "webhook_sent_at",
+        "attempts",
+        "dead_at",
+        "error",
+    )
+    list_filter = ("team", "event", "held_for_digest", ("dead_at", admin.EmptyFieldListFilter))
     show_full_result_count = False
 
     def get_readonly_fields(self, request, obj=None):

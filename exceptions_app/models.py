@@ -304,14 +304,34 @@ class Notification(models.Model):
     body = models.TextField()
     created_at = models.DateTimeField(default=timezone.now)
     held_for_digest = models.BooleanField(default=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the email went out")
+    error = models.TextField(blank=True, help_text="The last delivery error, if any")
+    # The outbox: a row is delivered by the delivery flow (and at once after commit, when the
+    # broker does its job), retried with backoff, and dead-lettered after its attempts.
+    webhook_wanted = models.BooleanField(default=False)
+    webhook_sent_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    dead_at = models.DateTimeField(null=True, blank=True, help_text="Gave up after its attempts")
 
     class Meta:
         indexes = [
             models.Index(fields=["team", "created_at"]),
             models.Index(fields=["held_for_digest", "sent_at"]),
         ]
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(dead_at__isnull=True, held_for_digest=False)
+                & (
+                    models.Q(sent_at__isnull=True)
+                    | models.Q(webhook_wanted=True, webhook_sent_at__isnull=True)
+                ),
+                name="notification_outbox_due",
+            ),
 
     def __str__(self) -> str:
         return f"{self.team} {self.event}: {self.subject}"
+
+    @property
+    def delivered(self) -> bool:
+        return self.sent_at is not None and (not self.webhook_wanted or bool(self.webhook_sent_at))

@@ -1,9 +1,10 @@
 """Telling the owning team: email (Django's backend) and an optional chat webhook.
 
-Every notification is a row (who, what, when sent) written in the same transaction as the
-change that caused it; delivery runs as a django-q2 task after commit, so a rolled-back raise
-sends nothing and a slow mail server never holds a database lock. When one team gets more than
-EXCEPTION_DIGEST_THRESHOLD raise emails in a day, further raises wait for the daily digest.
+Every notification is an outbox row (who, what, when sent) written in the same transaction as
+the change that caused it, so a rolled-back raise sends nothing; `exceptions_app.delivery`
+sends it (at once after commit, and from the every-minute delivery flow if that task was lost)
+with retries and a dead letter. When one team gets more than EXCEPTION_DIGEST_THRESHOLD raise
+emails in a day, further raises wait for the daily digest.
 """
 
 import logging
@@ -12,7 +13,6 @@ from datetime import datetime, time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -49,7 +49,7 @@ def webhook_post(*, url: str, payload: dict, timeout: float) -> int:
     return _webhook_sender(url=url, payload=payload, timeout=timeout)
 
 
-DELIVER_TASK = "exceptions_app.notifications.notification_deliver"
+DELIVER_TASK = "exceptions_app.delivery.notification_deliver"
 
 
 def team_recipients(team: str) -> list[str]:
@@ -97,8 +97,27 @@ def _describe(exception: DeskException) -> str:
     return "\n".join(lines)
 
 
-def _queue(notification: Notification) -> None:
-    transaction.on_commit(lambda: async_task(DELIVER_TASK, notification.pk))
+def _outbox(**fields) -> Notification:
+    """Write an outbox row in the caller's transaction; deliver it at once after commit. If the
+    broker loses that task, the delivery flow (`notifications_deliver_due`) still sends it."""
+    notification = Notification.objects.create(
+        webhook_wanted=bool(settings.EXCEPTION_WEBHOOK_URL), **fields
+    )
+    if not notification.held_for_digest:
+        transaction.on_commit(lambda: async_task(DELIVER_TASK, notification.pk))
+    return notification
+
+
+def notify_team(*, exception: DeskException, team: str, subject: str, body: str) -> Notification:
+    """Tell a team (other than the owner, e.g. CX of an ops exception a customer will ask about)."""
+    return _outbox(
+        exception=exception,
+        team=team,
+        event=NotificationEvent.RAISED,
+        recipients=team_recipients(team),
+        subject=subject,
+        body=body,
+    )
 
 
 def _day_start() -> datetime:
@@ -114,7 +133,7 @@ def notify_raised(exception: DeskException) -> Notification:
         created_at__gte=_day_start(),
     ).count()
     held = sent_today >= settings.EXCEPTION_DIGEST_THRESHOLD
-    notification = Notification.objects.create(
+    return _outbox(
         exception=exception,
         team=exception.team,
         event=NotificationEvent.RAISED,
@@ -123,16 +142,13 @@ def notify_raised(exception: DeskException) -> Notification:
         body=_describe(exception),
         held_for_digest=held,
     )
-    if not held:
-        _queue(notification)
-    return notification
 
 
 def notify_assigned(exception: DeskException) -> Notification | None:
     assignee = exception.assignee
     if assignee is None or not assignee.email:
         return None
-    notification = Notification.objects.create(
+    return _outbox(
         exception=exception,
         team=exception.team,
         event=NotificationEvent.ASSIGNED,
@@ -140,15 +156,13 @@ def notify_assigned(exception: DeskException) -> Notification | None:
         subject=f"[desk] Assigned to you: {exception.get_kind_display()} {exception.subject}",
         body=_describe(exception),
     )
-    _queue(notification)
-    return notification
 
 
 def notify_escalated(exception: DeskException, *, reason: str) -> Notification:
     recipients = lead_recipients(exception.team)
     if exception.assignee and exception.assignee.email:
         recipients = sorted({*recipients, exception.assignee.email})
-    notification = Notification.objects.create(
+    return _outbox(
         exception=exception,
         team=exception.team,
         event=NotificationEvent.ESCALATED,
@@ -156,48 +170,10 @@ def notify_escalated(exception: DeskException, *, reason: str) -> Notification:
         subject=f"[desk] Escalated: {exception.get_kind_display()} {exception.subject}",
         body=f"{reason}\n\n{_describe(exception)}",
     )
-    _queue(notification)
-    return notification
-
-
-def notification_deliver(notification_id: int) -> bool:
-    """Task: send one notification; safe to run twice (a sent one is not sent again)."""
-    with transaction.atomic():
-        notification = Notification.objects.select_for_update().filter(pk=notification_id).first()
-        if notification is None or notification.sent_at is not None:
-            return False
-        _send(notification)
-        return True
-
-
-def _send(notification: Notification) -> None:
-    if notification.recipients:
-        send_mail(
-            notification.subject,
-            notification.body,
-            settings.DEFAULT_FROM_EMAIL,
-            notification.recipients,
-        )
-    else:
-        notification.error = "no recipients: nobody in the team has an email address"
-        logger.warning("notification %s: %s", notification.pk, notification.error)
-    notification.sent_at = timezone.now()
-    if settings.EXCEPTION_WEBHOOK_URL:
-        try:
-            webhook_post(
-                url=settings.EXCEPTION_WEBHOOK_URL,
-                payload={"text": f"{notification.subject}\n{notification.body}"},
-                timeout=settings.EXCEPTION_WEBHOOK_TIMEOUT,
-            )
-        except WebhookError as exc:
-            # The email is the record; a chat ping that failed is noted on the row and logged.
-            notification.error = str(exc)
-            logger.error("notification %s webhook: %s", notification.pk, exc)
-    notification.save(update_fields=["sent_at", "error"])
 
 
 def notifications_send_digests() -> int:
-    """Task (daily): one email per team listing the raises held back today; returns emails."""
+    """Task (daily): one digest per team of the raises held back today; returns digests."""
     sent = 0
     teams = (
         Notification.objects.filter(held_for_digest=True, sent_at__isnull=True)
@@ -228,14 +204,14 @@ def notifications_send_digests() -> int:
                     f"- {exception.get_kind_display()}: {exception.subject} "
                     f"({exception.get_status_display()}) {exception_url(exception)}"
                 )
-            digest = Notification.objects.create(
+            _outbox(
                 team=team,
                 event=NotificationEvent.DIGEST,
                 recipients=team_recipients(team),
                 subject=f"[desk] Daily digest: {len(held)} exceptions for {team}",
                 body="\n".join(lines),
             )
-            _send(digest)
+            # Folded into the digest, which the outbox delivers like any other row.
             now = timezone.now()
             Notification.objects.filter(pk__in=[n.pk for n in held]).update(sent_at=now)
             sent += 1

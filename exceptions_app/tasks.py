@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from exceptions_app.delivery import notifications_deliver_due
 from exceptions_app.models import WORKING_STATUSES, DeskException
 from exceptions_app.notifications import notifications_send_digests
 from exceptions_app.services import exception_escalate, exceptions_purge_expired
@@ -14,6 +15,7 @@ from exceptions_app.workflow import TransitionNotAllowed
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "notifications_deliver_due",
     "exceptions_escalate_overdue",
     "exceptions_purge",
     "notifications_send_digests",

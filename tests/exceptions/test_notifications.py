@@ -9,11 +9,8 @@ from django.utils import timezone
 
 from exceptions_app import notifications, services
 from exceptions_app.models import DeskException, Notification, TeamContact
-from exceptions_app.notifications import (
-    WebhookError,
-    notification_deliver,
-    notifications_send_digests,
-)
+from exceptions_app.delivery import notification_deliver
+from exceptions_app.notifications import WebhookError, notifications_send_digests
 from exceptions_app.tasks import exceptions_escalate_overdue
 from tests.factories import DeskExceptionFactory, UserFactory
 
@@ -93,7 +90,8 @@ def test_over_the_threshold_raises_wait_for_one_daily_digest_per_team(
     assert len(mail.outbox) == 2
     assert Notification.objects.filter(held_for_digest=True, sent_at__isnull=True).count() == 3
 
-    assert notifications_send_digests() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert notifications_send_digests() == 1
     assert len(mail.outbox) == 3
     digest = mail.outbox[-1]
     assert "Daily digest: 3 exceptions" in digest.subject
