@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
 
 from cx import words
+from cx.couriers import TrackingLink, tracking_link
 from cx.path_steps import (
     HoldView,
     PathFacts,
@@ -15,6 +19,7 @@ from cx.path_steps import (
     path_steps,
 )
 from cx.selectors import OrderRecords, order_records
+from cx.step_timing import TimedStep, steps_timed
 from exceptions_app.models import DeskException, ExceptionKind, Team
 from integration.models import AddressType, Order, OrderAddress, OrderHold, OrderLine, Shipment
 
@@ -67,8 +72,10 @@ class OrderPath:
     shipments: tuple[Shipment, ...]
     holds_open: tuple[HoldView, ...]
     holds_released: tuple[HoldView, ...]
-    exceptions_open: tuple[ExceptionView, ...]
+    exceptions_open: tuple[ExceptionView, ...]  # due soonest first
     exceptions_closed: tuple[ExceptionView, ...]
+    timed_steps: tuple[TimedStep, ...] = ()  # the steps with their time, source and SLA
+    tracking: tuple[TrackingLink, ...] = ()  # one per dispatched parcel with a number
 
     @property
     def magento_status(self) -> str:
@@ -210,10 +217,25 @@ def _working(exceptions: list[DeskException], kind: ExceptionKind) -> tuple[Desk
     return tuple(e for e in exceptions if e.kind == kind and e.is_working)
 
 
-def order_path(*, increment_id: str) -> OrderPath | None:
+def _tracking(records: OrderRecords) -> tuple[TrackingLink, ...]:
+    links = (
+        tracking_link(number=s.tracking_number, courier=s.courier or records.courier_service)
+        for s in records.shipments
+        if s.dispatched_at is not None
+    )
+    return tuple(link for link in links if link is not None)
+
+
+def _due_soonest(exception: DeskException) -> tuple:
+    due = exception.sla_due_at
+    return (due is None, due or exception.first_seen_at, exception.pk)
+
+
+def order_path(*, increment_id: str, now: datetime | None = None) -> OrderPath | None:
     """The order's path through Magento, the desk, the ERP, the warehouse and back (DESIGN §5).
 
     None when the order is not mirrored. Reads a handful of small queries, whatever the order.
+    `now` is the clock the steps' SLAs are read against.
     """
     records = order_records(increment_id=increment_id)
     if records is None:
@@ -259,9 +281,12 @@ def order_path(*, increment_id: str) -> OrderPath | None:
         holds_open=holds_open,
         holds_released=holds_released,
         exceptions_open=tuple(
-            ExceptionView(e, _exception_reason(e, order)) for e in exceptions if e.is_working
+            ExceptionView(e, _exception_reason(e, order))
+            for e in sorted((e for e in exceptions if e.is_working), key=_due_soonest)
         ),
         exceptions_closed=tuple(
             ExceptionView(e, _exception_reason(e, order)) for e in exceptions if not e.is_working
         ),
+        timed_steps=steps_timed(steps, facts, now=now or timezone.now()),
+        tracking=_tracking(records),
     )

@@ -104,7 +104,7 @@ class PathFacts:
 
 def dispatch_words(shipment: Shipment, courier_service: str) -> str:
     """ "dispatched on 24 Nov 2025 with Royal Mail Tracked 24, tracking TT123456785GB"."""
-    courier = shipment.courier or courier_service or "the courier"
+    courier = words.courier_words(shipment.courier, "") or courier_service or "the courier"
     text = f"dispatched on {words.day(shipment.dispatched_at)} with {courier}"
     if shipment.tracking_number:
         text += f", tracking {shipment.tracking_number}"

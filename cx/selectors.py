@@ -1,6 +1,9 @@
 """What the CX screens read: the order lookup, one order's records, the CX exceptions panel.
 
-Reads only (DESIGN §7): integration's mirror models and the exception core's selectors.
+Reads only (DESIGN §7): integration's mirror models and the exception core's selectors. Every
+lookup key compares an expression an index is built on (integration.models: the order number
+without prefix or zeros, the email in lower case, the squashed postcode, the name key), so a
+search reads a handful of index entries, not every order.
 """
 
 from __future__ import annotations
@@ -17,17 +20,20 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
+    Lookup,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, Concat, Replace, Trim, Upper
+from django.db.models.functions import Coalesce, Concat, Trim
 
+from cx import words
 from exceptions_app.models import WORKING_STATUSES, DeskException, Team
 from exceptions_app.selectors import exceptions_visible
 from integration.models import (
+    ORDER_NUMBER_PREFIX,
     CarrierMapping,
     Invoice,
     Order,
@@ -35,9 +41,20 @@ from integration.models import (
     OrderHold,
     OrderLine,
     Shipment,
+    email_key,
+    name_key,
+    order_number_key,
+    postcode_key,
 )
 
-ORDER_NUMBER_MAX_LENGTH = 32  # longest zero-padded form tried for "42" → "000000042"
+# A search is one detail read out by a customer: anything longer is a paste gone wrong, and
+# bounding it bounds the query built from it.
+QUERY_MAX_CHARS = 100
+QUERY_MAX_WORDS = 5
+# A name word shorter than this matches where a word starts (" jo…"), longer ones anywhere:
+# a trigram index cannot narrow "%jo%", and "jo" means the start of a name anyway.
+NAME_ANYWHERE_FROM = 3
+SHIPMENT_CANCELLED = "cancelled"  # Tryton's state for a shipment the warehouse will not send
 
 
 class SearchKey(models.TextChoices):
@@ -52,14 +69,17 @@ class SearchKey(models.TextChoices):
 # Something that could be a whole UK-style postcode once spaces are dropped: letters then digits,
 # 5 to 7 characters (the full check lives in integration.postcode; a lookup should also find an
 # order whose postcode the warehouse rejected).
-_POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$")
+_POSTCODE_LIKE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][A-Z]{2}$", re.ASCII)
+# An order number as printed, with or without a store prefix: 42, 000000042, EU-000000042,
+# #42, 000000013-1 (an edited order). A prefixed one needs 3 digits, so "M1" is no order.
+_ORDER_NUMBER = re.compile(r"^(?:\d+|[A-Z]{1,6}[-_/. ]?\d{3,})(?:-\d+)?$", re.ASCII)
 
 
 @dataclass(frozen=True)
 class OrderSearch:
     query: str
     key: str  # a SearchKey, or "" when nothing was searched
-    orders: QuerySet  # annotated for the result table; empty when nothing was searched
+    orders: QuerySet  # newest first, unevaluated; empty when nothing was searched
     problem: str = ""  # why the query was not run, in plain words
 
     @property
@@ -67,40 +87,122 @@ class OrderSearch:
         return SearchKey(self.key).label if self.key else ""
 
 
-def _compact_postcode(value: str) -> str:
-    return re.sub(r"\s+", "", value or "").upper()
+class FoldedLike(Lookup):
+    """`lhs LIKE pattern` ignoring case: ILIKE on PostgreSQL, which its trigram index serves;
+    LIKE on SQLite, which ignores ASCII case already."""
+
+    lookup_name = "folded_like"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        if connection.vendor == "postgresql":  # backslash is its default escape
+            return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
+        return f"{lhs} LIKE {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]
 
 
-def order_number_candidates(text: str) -> list[str]:
-    """The increment ids "42" may mean: as typed, without leading zeros, and zero-padded."""
-    text = text.strip().lstrip("#").strip()
-    if not text.isdigit():
-        return [text] if text else []
-    bare = text.lstrip("0") or "0"
-    padded = [bare.zfill(n) for n in range(len(bare), ORDER_NUMBER_MAX_LENGTH + 1)]
-    return list(dict.fromkeys([text, *padded]))
+def number_key(text: str) -> str:
+    """What `integration.models.order_number_key` makes of an increment id, in Python."""
+    return text.strip().upper().lstrip(ORDER_NUMBER_PREFIX).lstrip("0")
 
 
-def _postcode_forms(compact: str) -> list[str]:
-    """How a postcode is usually stored: Royal Mail's form, squashed, in either case."""
-    spaced = f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
-    return list(dict.fromkeys([spaced, compact, spaced.lower(), compact.lower()]))
+def name_words(text: str) -> list[str]:
+    """The words of a typed name as `integration.models.name_key` stores them."""
+    return text.replace("'", "").replace("\u2019", "").replace("-", " ").split()
+
+
+def _like_escaped(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _name_pattern(word: str) -> str:
+    escaped = _like_escaped(word)
+    return f"%{escaped}%" if len(word) >= NAME_ANYWHERE_FROM else f"% {escaped}%"
+
+
+def _orders_numbered(text: str) -> QuerySet:
+    """Orders whose number is `text` with or without its prefix and leading zeros; when one
+    carries exactly the number as typed ("EU-000000042"), that one alone."""
+    key = number_key(text)
+    if not key:
+        return Order.objects.none()
+    orders = Order.objects.alias(number=order_number_key()).filter(number=key)
+    exact = orders.filter(increment_id__in={text, text.upper()})
+    return exact if exact.exists() else orders
 
 
 def _orders_with_postcode(compact: str) -> QuerySet:
-    """Orders whose shipping or billing postcode is `compact`, ignoring case and spaces.
+    """Orders whose shipping or billing postcode is `compact` however it was stored."""
+    addresses = OrderAddress.objects.alias(key=postcode_key()).filter(key=compact)
+    return Order.objects.filter(pk__in=addresses.values("order_id"))
 
-    The usual stored forms are looked up on the postcode index first; only when none matches
-    is every address compared with spaces dropped and case folded ("Sw1A  1aa"), which reads
-    the whole address table.
+
+def _orders_named(words: list[str]) -> QuerySet:
+    """Orders whose customer, or one address on them, has every word in its name.
+
+    Two indexed reads joined by UNION, not an OR across the tables (which would read every
+    order to test it): the guest orders Magento sends without customer names are found by
+    their addresses, and so are parcels sent to someone else.
     """
-    usual = OrderAddress.objects.filter(postcode__in=_postcode_forms(compact))
-    if usual.exists():
-        return Order.objects.filter(pk__in=usual.values("order_id"))
-    unusual = OrderAddress.objects.annotate(
-        compact=Upper(Replace("postcode", Value(" "), Value("")))
-    ).filter(compact=compact)
-    return Order.objects.filter(pk__in=unusual.values("order_id"))
+    patterns = [_name_pattern(word) for word in words]
+    customer = name_key("customer_firstname", "customer_lastname")
+    recipient = name_key("firstname", "lastname")
+    by_customer = Order.objects.filter(*[FoldedLike(customer, p) for p in patterns])
+    by_address = OrderAddress.objects.filter(*[FoldedLike(recipient, p) for p in patterns])
+    return Order.objects.filter(
+        pk__in=by_customer.values("pk").union(by_address.values("order_id"))
+    )
+
+
+def _refused(query: str, key: str, problem: str) -> OrderSearch:
+    return OrderSearch(query=query, key=key, orders=Order.objects.none(), problem=problem)
+
+
+def order_search(*, query: str) -> OrderSearch:
+    """Orders matching an order number, email, postcode or customer name (DESIGN §5).
+
+    Which key is meant is read off the query: an "@" is an email, a number (with or without a
+    store prefix) an order number (or, when no order has that number, a numeric postcode), a
+    whole postcode a postcode, anything else a name (each word matching a first or last name,
+    partially). The orders come newest first, unevaluated and without their payload;
+    `order_rows_annotate` adds the table's columns to a page of them.
+    """
+    query = (query or "").strip()
+    if not query:
+        return OrderSearch(query="", key="", orders=Order.objects.none())
+    words = query.split()
+    if len(query) > QUERY_MAX_CHARS or len(words) > QUERY_MAX_WORDS:
+        return _refused(
+            query[:QUERY_MAX_CHARS] + "…",
+            "",
+            f"That is too long to search ({len(words):,} words, {len(query):,} characters). "
+            "Type one detail the customer reads out: an order number, an email address, a "
+            f"postcode or a name (at most {QUERY_MAX_WORDS} words, {QUERY_MAX_CHARS} "
+            "characters).",
+        )
+    text = query.lstrip("#").strip()
+    compact = re.sub(r"\s+", "", text).upper()
+    if "@" in text:
+        key = SearchKey.EMAIL
+        orders = Order.objects.alias(email=email_key()).filter(email=text.lower())
+    elif _ORDER_NUMBER.match(text.upper()):
+        key = SearchKey.ORDER_NUMBER
+        orders = _orders_numbered(text)
+        if compact.isascii() and compact.isdigit() and not orders.exists():
+            orders = _orders_with_postcode(compact)  # 75001: a French postcode, no order
+    elif _POSTCODE_LIKE.match(compact):
+        key = SearchKey.POSTCODE
+        orders = _orders_with_postcode(compact)
+    else:
+        key = SearchKey.NAME
+        name = name_words(text)
+        if not any(len(word) >= 2 for word in name):
+            return _refused(query, key, "Type at least two letters of the customer's name.")
+        orders = _orders_named(name)
+    return OrderSearch(
+        query=query, key=key, orders=orders.defer("payload").order_by("-magento_created_at", "-pk")
+    )
 
 
 def order_rows_annotate(orders: Sequence[Order]) -> None:
@@ -116,11 +218,15 @@ def order_rows_annotate(orders: Sequence[Order]) -> None:
         .order_by("-address_type")  # "shipping" before "billing"
         .values("postcode")[:1]
     )
-    dispatched = (
-        Shipment.objects.filter(order=OuterRef("pk"), dispatched_at__isnull=False)
-        .order_by("dispatched_at")
-        .values("dispatched_at")[:1]
+    dispatched = Shipment.objects.filter(
+        order=OuterRef("pk"), dispatched_at__isnull=False
+    ).order_by("-dispatched_at", "-pk")
+    preparing = (
+        Shipment.objects.filter(order=OuterRef("pk"), dispatched_at__isnull=True)
+        .exclude(erp_state=SHIPMENT_CANCELLED)
+        .order_by("-pk")
     )
+    hold = OrderHold.objects.filter(order=OuterRef("pk"), released_at__isnull=True).order_by("pk")
     # SKU and carrier exceptions name one order but hold many; the open holds say which.
     held_by = (
         OrderHold.objects.filter(order_id=OuterRef(OuterRef("pk")), released_at__isnull=True)
@@ -139,80 +245,37 @@ def order_rows_annotate(orders: Sequence[Order]) -> None:
     rows = Order.objects.filter(pk__in=[o.pk for o in orders]).values_list(
         "pk",
         Subquery(postcode),
-        Subquery(dispatched),
+        Subquery(dispatched.values("dispatched_at")[:1]),
+        Subquery(dispatched.values("courier")[:1]),
+        Subquery(preparing.values("erp_state")[:1]),
+        Exists(preparing),
+        Subquery(hold.values("kind")[:1]),
         Coalesce(Subquery(open_exceptions, output_field=IntegerField()), 0),
     )
     found = {pk: rest for pk, *rest in rows}
     for order in orders:
-        order.postcode, order.dispatched_at, order.open_exceptions = found.get(
-            order.pk, ("", None, 0)
-        )
-
-
-def _orders_named(text: str) -> QuerySet:
-    """Orders whose customer (or an address on them) matches every word, partially."""
-    by_name = Q()
-    for word in text.split():
-        by_name &= (
-            Q(customer_firstname__icontains=word)
-            | Q(customer_lastname__icontains=word)
-            # Guest orders may carry the name on their addresses only.
-            | Exists(
-                OrderAddress.objects.filter(order=OuterRef("pk")).filter(
-                    Q(firstname__icontains=word) | Q(lastname__icontains=word)
-                )
-            )
-        )
-    return Order.objects.filter(Q(increment_id=text) | by_name)
-
-
-def order_search(*, query: str, limit: int | None = None) -> OrderSearch:
-    """Orders matching an order number, email, postcode or customer name (DESIGN §5).
-
-    Which key is meant is read off the query: an "@" is an email, digits an order number (or,
-    when no order has that number, a numeric postcode), a whole postcode a postcode, anything
-    else a name (each word matching a first or last name, partially). The orders come newest
-    first, unevaluated; `order_rows_annotate` adds the table's columns to a page of them.
-    """
-    query = (query or "").strip()
-    none = Order.objects.none()
-    if not query:
-        return OrderSearch(query="", key="", orders=none)
-    text = query.lstrip("#").strip()
-    compact = _compact_postcode(text)
-    if "@" in text:
-        key = SearchKey.EMAIL
-        orders = Order.objects.filter(customer_email__iexact=text)
-    elif compact.isdigit():
-        key = SearchKey.ORDER_NUMBER
-        orders = Order.objects.filter(increment_id__in=order_number_candidates(compact))
-        if not orders.exists():
-            orders = _orders_with_postcode(compact)
-    elif _POSTCODE_LIKE.match(compact):
-        key = SearchKey.POSTCODE
-        orders = _orders_with_postcode(compact)
-    else:
-        key = SearchKey.NAME
-        if len(text) < 2:
-            return OrderSearch(
-                query=query,
-                key=key,
-                orders=none,
-                problem="Type at least two letters of the customer's name.",
-            )
-        orders = _orders_named(text)
-    orders = orders.order_by("-magento_created_at", "-pk")
-    if limit is not None:
-        orders = orders[:limit]
-    return OrderSearch(query=query, key=key, orders=orders)
+        (
+            order.postcode,
+            order.dispatched_at,
+            order.dispatched_with,
+            order.preparing_state,
+            order.parcels_waiting,
+            order.hold_kind,
+            order.open_exceptions,
+        ) = found.get(order.pk, ("", None, "", "", False, "", 0))
 
 
 def order_find(*, increment_id: str) -> Order | None:
-    """The order with this number, tolerating missing or extra leading zeros."""
-    exact = Order.objects.filter(increment_id=increment_id).first()
+    """The order with this number, or the one order it means without prefix or zeros (without
+    Magento's payload, which no CX page shows)."""
+    orders = Order.objects.defer("payload")
+    exact = orders.filter(increment_id=increment_id).first()
     if exact is not None:
         return exact
-    matches = list(Order.objects.filter(increment_id__in=order_number_candidates(increment_id))[:2])
+    key = number_key(increment_id)
+    if not key:
+        return None
+    matches = list(orders.alias(number=order_number_key()).filter(number=key)[:2])
     return matches[0] if len(matches) == 1 else None
 
 
@@ -271,5 +334,5 @@ def order_records(*, increment_id: str) -> OrderRecords | None:
         shipments=list(order.shipments.order_by("dispatched_at", "pk")),
         invoices=list(order.invoices.order_by("invoice_date", "pk")),
         exceptions=exceptions,
-        courier_service=f"{carrier.courier} {carrier.service}".strip() if carrier else "",
+        courier_service=words.courier_words(carrier.courier, carrier.service) if carrier else "",
     )

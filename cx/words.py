@@ -148,6 +148,33 @@ def exception_action(kind: str) -> str:
     return EXCEPTION_ACTION.get(kind, "Open the problem")
 
 
+def _said_once(text: str) -> str:
+    """Text with a run of words that repeats at once said once: "Royal Mail Royal Mail
+    Tracked 24" → "Royal Mail Tracked 24" (ERP carrier names often carry the company twice)."""
+    tokens = text.split()
+    folded = [t.casefold() for t in tokens]
+    i = 0
+    while i < len(tokens):
+        for n in range((len(tokens) - i) // 2, 0, -1):
+            if folded[i : i + n] == folded[i + n : i + 2 * n]:
+                del tokens[i : i + n], folded[i : i + n]
+                break
+        else:
+            i += 1
+    return " ".join(tokens)
+
+
+def courier_words(courier: str, service: str) -> str:
+    """The courier and its service as said aloud, the courier named once: ("Royal Mail",
+    "Tracked 24") and ("Royal Mail", "Royal Mail Tracked 24") both say "Royal Mail Tracked 24"."""
+    courier, service = (courier or "").strip(), (service or "").strip()
+    if not courier or service.casefold().startswith(courier.casefold()):
+        return _said_once(service)
+    if not service or courier.casefold().endswith(service.casefold()):
+        return _said_once(courier)
+    return _said_once(f"{courier} {service}")
+
+
 def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "—"

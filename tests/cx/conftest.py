@@ -2,9 +2,14 @@
 
 from decimal import Decimal
 
+import httpx
 import pytest
 
 from exceptions_app.services import exception_raise
+from integration.connections import connections_override
+from integration.connectors.backoff import CircuitBreaker, RetryPolicy
+from integration.connectors.magento.client import BearerAuth, MagentoClient
+from integration.connectors.tryton.client import TrytonAdapter
 from tests.cx.builders import dispatch, hold_address, make_order, post
 
 
@@ -41,3 +46,51 @@ def orders(db):
         "drift": drift,
         "shipped": shipped,
     }
+
+
+def magento_answering(handler) -> MagentoClient:
+    """A Magento client whose every call is answered by `handler` (an httpx MockTransport)."""
+    return MagentoClient(
+        base_url="http://magento.test",
+        auth=BearerAuth("test-token"),
+        transport=httpx.MockTransport(handler),
+        policy=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0, max_total=1),
+        breaker=CircuitBreaker("magento-cx-test", threshold=1000),
+        sleep=lambda seconds: None,
+    )
+
+
+def erp_answering(handler) -> TrytonAdapter:
+    """A Tryton adapter whose every call is answered by `handler` (an httpx MockTransport)."""
+    return TrytonAdapter(
+        base_url="http://erp.test",
+        database="desk",
+        api_key="test-key",
+        transport=httpx.MockTransport(handler),
+        policy=RetryPolicy(max_attempts=2, base_delay=0, max_delay=0, max_total=1),
+        breaker=CircuitBreaker("erp-cx-test", threshold=1000),
+        sleep=lambda seconds: None,
+    )
+
+
+def unavailable(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(503, json={"message": "Service Unavailable"})
+
+
+@pytest.fixture
+def systems_down():
+    """Magento and the ERP both answering 503 to every call, counted per system."""
+    calls = {"magento": 0, "erp": 0}
+
+    def counted(system):
+        def handler(request):
+            calls[system] += 1
+            return unavailable(request)
+
+        return handler
+
+    with connections_override(
+        magento=lambda: magento_answering(counted("magento")),
+        erp=lambda: erp_answering(counted("erp")),
+    ):
+        yield calls

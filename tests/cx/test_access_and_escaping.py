@@ -28,8 +28,17 @@ def test_each_role_opens_what_the_role_table_gives_it(client_as, orders, who, lo
 
 
 # Arguments for the CX routes that take some; a new CX route with arguments fails to reverse
-# below until it is given an order to open.
-ROUTE_ARGS = {"cx:order_detail": ["000000102"]}
+# below until it is given an order to open. Exception 999999 does not exist: a role the table
+# lets in reaches the view (404), the others are refused before it (403).
+ROUTE_ARGS = {
+    "cx:order_detail": ["000000102"],
+    "cx:order_refresh": ["000000102"],
+    "cx:exception_comment": ["000000102", 999999],
+    "cx:exception_tell_magento": ["000000102", 999999],
+}
+SCREENS = {"cx:order_lookup", "cx:order_detail"}
+# POST only, from the order page; what a role reaching the view gets back.
+ACTIONS = {"cx:order_refresh": 302, "cx:exception_comment": 404, "cx:exception_tell_magento": 404}
 
 
 def cx_routes() -> list[str]:
@@ -38,18 +47,41 @@ def cx_routes() -> list[str]:
     return [f"cx:{pattern.name}" for pattern in resolver.url_patterns if pattern.name]
 
 
-def test_the_cx_namespace_holds_the_lookup_and_the_order_page():
-    assert set(cx_routes()) == {"cx:order_lookup", "cx:order_detail"}
+def test_the_cx_namespace_holds_the_screens_and_the_order_page_actions():
+    assert set(cx_routes()) == SCREENS | set(ACTIONS)
 
 
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
-@pytest.mark.parametrize("route", cx_routes())
+@pytest.mark.parametrize("route", sorted(SCREENS))
 def test_each_role_gets_each_cx_screen_exactly_as_the_role_table_says(
     client_as, personas, orders, who, route
 ):
     response = client_as(who).get(reverse(route, args=ROUTE_ARGS.get(route, [])))
     expected = 200 if can_open(personas[who], route) else 403
     assert response.status_code == expected, (who, route, response.status_code)
+
+
+@pytest.mark.parametrize("who", [*ROLES, "outsider"])
+@pytest.mark.parametrize("route", sorted(ACTIONS))
+def test_each_role_may_post_each_cx_action_exactly_as_the_role_table_says(
+    client_as, personas, orders, systems_down, who, route
+):
+    client = client_as(who)
+    url = reverse(route, args=ROUTE_ARGS[route])
+    assert client.get(url).status_code == (405 if can_open(personas[who], route) else 403)
+    response = client.post(url, {"note": "Customer rang."})
+    expected = ACTIONS[route] if can_open(personas[who], route) else 403
+    assert response.status_code == expected, (who, route, response.status_code)
+
+
+@pytest.mark.parametrize("route", sorted(ACTIONS))
+def test_the_actions_refuse_a_post_without_the_csrf_token(personas, orders, route):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(personas["cx"])
+    response = client.post(reverse(route, args=ROUTE_ARGS[route]), {"note": "x"})
+    assert response.status_code == 403
 
 
 @pytest.mark.parametrize("who", [*ROLES, "outsider"])
@@ -66,12 +98,13 @@ def test_links_to_the_lookup_show_only_for_roles_that_may_open_it(client_as, per
 
 def test_ops_open_an_order_without_a_way_into_the_lookup(client_as, orders):
     """Ops reach the order page from their exceptions; the page links nowhere they get 403."""
+    lookup = f'href="{reverse("cx:order_lookup")}'
     body = client_as("ops").get(reverse("cx:order_detail", args=["000000102"])).content.decode()
     assert "Order #000000102" in body
-    assert reverse("cx:order_lookup") not in body
+    assert lookup not in body
     missing = client_as("ops").get(reverse("cx:order_detail", args=["999999999"]))
     assert missing.status_code == 404
-    assert reverse("cx:order_lookup") not in missing.content.decode()
+    assert lookup not in missing.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -2,10 +2,14 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from cx import words
 from cx.selectors import (
+    QUERY_MAX_CHARS,
+    QUERY_MAX_WORDS,
     SearchKey,
-    order_number_candidates,
+    number_key,
     order_rows_annotate,
     order_search,
 )
@@ -29,10 +33,34 @@ def test_order_number_matches_exactly_with_or_without_leading_zeros(orders):
     assert order_search(query="102").key == SearchKey.ORDER_NUMBER
 
 
-def test_order_number_candidates_cover_padding_and_the_bare_number():
-    candidates = order_number_candidates("000042")
-    assert {"000042", "42", "000000042", "0042"} <= set(candidates)
-    assert order_number_candidates("ABC-1") == ["ABC-1"]
+def test_the_number_key_drops_the_store_prefix_and_the_leading_zeros():
+    assert number_key("000042") == number_key("42") == number_key("EU-000000042") == "42"
+    assert number_key("eu42") == number_key("#42") == "42"
+    assert number_key("000000013-1") == "13-1"
+
+
+def test_a_store_prefix_may_be_typed_or_left_out(db):
+    make_order("EU-000000123")
+    make_order("000000456")
+    for typed in ("123", "000000123", "EU-000000123", "eu-000000123", "EU000000123", "EU 123"):
+        assert found(typed) == ["EU-000000123"], typed
+    # A number stored without a prefix is found when the customer reads one out.
+    assert found("EU-000000456") == ["000000456"]
+    assert order_search(query="EU-000000123").key == SearchKey.ORDER_NUMBER
+
+
+def test_the_same_number_in_two_stores_lists_both_unless_the_prefix_says_which(db):
+    make_order("EU-000000789", customer_lastname="Dupont")
+    make_order("UK-000000789", customer_lastname="Evans")
+    assert set(found("789")) == {"EU-000000789", "UK-000000789"}
+    assert found("UK-000000789") == ["UK-000000789"]
+
+
+def test_an_edited_order_is_found_by_its_own_number(db):
+    make_order("000000013")
+    make_order("000000013-1")
+    assert found("13-1") == ["000000013-1"]
+    assert found("13") == ["000000013"]
 
 
 def test_email_is_case_insensitive_and_exact(orders):
@@ -45,6 +73,14 @@ def test_email_is_case_insensitive_and_exact(orders):
 def test_postcode_ignores_case_and_spaces(orders, typed):
     assert found(typed) == ["000000102"]
     assert order_search(query=typed).key == SearchKey.POSTCODE
+
+
+@pytest.mark.parametrize("stored", ["sw1a1aa", "SW1A  1AA", "Sw1A 1aA", "SW1A1AA"])
+@pytest.mark.parametrize("typed", ["SW1A 1AA", "sw1a1aa", "sw1a  1aa"])
+def test_a_postcode_is_found_however_it_was_stored_and_typed(db, stored, typed):
+    make_order("000000901", postcode=stored)
+    make_order("000000902", postcode="SW1A 2AA")
+    assert found(typed) == ["000000901"]
 
 
 def test_postcode_matches_the_billing_address_too(db):
@@ -62,10 +98,68 @@ def test_name_is_partial_and_case_insensitive_on_first_or_last_name(orders):
     assert set(found("smith")) == {"000000101", "000000103", "000000104", "000000105"}
 
 
+def test_a_name_is_found_without_its_apostrophe_or_hyphen(db):
+    make_order("000000311", customer_firstname="Siobhan", customer_lastname="O'Brien")
+    make_order("000000312", customer_firstname="Mary", customer_lastname="Smith-Jones")
+    make_order("000000313", customer_firstname="Seán", customer_lastname="O\u2019Neill")
+    assert found("obri") == ["000000311"]
+    assert found("obrien") == ["000000311"]
+    assert found("siobhan obrien") == ["000000311"]
+    assert found("jones") == ["000000312"]
+    assert found("smith-jones") == ["000000312"]
+    assert found("oneill") == ["000000313"]
+
+
+def test_a_short_word_matches_the_start_of_a_name_only(db):
+    make_order("000000321", customer_firstname="Siobhan", customer_lastname="O'Brien")
+    make_order("000000322", customer_firstname="Jo", customer_lastname="Hall")
+    assert found("ob") == ["000000321"]  # OBrien starts so; "Siobhan" only contains it
+    assert found("jo") == ["000000322"]
+    assert found("jo h") == ["000000322"]  # a first name and an initial
+
+
+def test_like_wildcards_typed_by_someone_match_only_themselves(db):
+    make_order("000000331", customer_lastname="Patel")
+    assert found("%%") == []
+    assert found("__") == []
+    assert found("pa%") == []
+
+
 def test_name_on_the_address_finds_a_guest_order_without_customer_names(db):
     order = make_order("000000301", customer_firstname="", customer_lastname="")
     order.addresses.update(firstname="Aoife", lastname="Byrne")
     assert found("byrne") == ["000000301"]
+
+
+def test_a_parcel_sent_to_someone_else_is_found_by_the_recipients_name(db):
+    order = make_order("000000302", customer_firstname="Tom", customer_lastname="Reid")
+    order.addresses.filter(address_type="shipping").update(firstname="Ana", lastname="Kowalski")
+    assert found("kowalski") == ["000000302"]
+    assert found("tom reid") == ["000000302"]
+    assert found("tom kowalski") == []  # every word in the same name
+
+
+def test_a_1200_word_search_is_refused_with_a_clear_message(client_as, orders):
+    pasted = " ".join(["smith"] * 1200)
+    response = client_as("cx").get(LOOKUP, {"q": pasted})
+    assert response.status_code == 200
+    problem = response.context["search"].problem
+    assert "too long to search (1,200 words" in problem
+    assert f"at most {QUERY_MAX_WORDS} words" in problem
+    assert response.context["table"] is None
+    body = response.content.decode()
+    assert 'data-testid="lookup-problem"' in body
+    assert pasted not in body  # the page does not echo the paste back
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["x" * (QUERY_MAX_CHARS + 1), "a b c d e f", "1" * (QUERY_MAX_CHARS + 1)],
+)
+def test_a_search_over_the_bounds_runs_no_query(query, django_assert_num_queries, db):
+    with django_assert_num_queries(0):
+        search = order_search(query=query)
+    assert search.problem.startswith("That is too long to search")
 
 
 def test_a_one_letter_name_is_refused_with_a_reason(client_as, orders):
@@ -113,18 +207,31 @@ def test_no_match_says_so_and_suggests_another_detail(client_as, orders):
     assert "try another detail" in body
 
 
-def test_result_rows_show_status_in_plain_words(client_as, orders):
+def test_result_rows_say_in_one_phrase_where_each_order_is(client_as, orders):
     response = client_as("cx").get(LOOKUP, {"q": "jane.smith@example.test"})
     table = response.context["table"]
     rows = {row.record.increment_id: row for row in table.page.object_list}
-    assert rows["000000101"].get_cell("erp_status").count("Received, not checked yet") == 1
-    assert "With the warehouse" in rows["000000103"].get_cell("erp_status")
-    assert "Dispatched" in rows["000000105"].get_cell("erp_status")
-    assert "Yes, " in rows["000000105"].get_cell("dispatched_at")
-    assert rows["000000103"].get_cell("dispatched_at") == "Not yet"
+    where = {number: row.get_cell("where") for number, row in rows.items()}
+    assert "Received, not checked yet" in where["000000101"]
+    assert "With the warehouse since " in where["000000103"]
+    shipped = rows["000000105"].record.dispatched_at
+    assert f"Dispatched {words.day(shipped)} with Royal Mail Tracked 24" in where["000000105"]
+    assert "Magento: Processing" in where["000000103"]
     assert rows["000000104"].record.open_exceptions == 1  # the status drift
     assert rows["000000103"].get_cell("postcode") == "EH1 1YZ"
-    assert rows["000000103"].get_cell("status") == "Processing"
+
+
+def test_result_rows_name_what_holds_an_order(client_as, orders):
+    response = client_as("cx").get(LOOKUP, {"q": "o'brien"})
+    (row,) = response.context["table"].page.object_list
+    assert "On hold: address to correct (customer service)" in row.get_cell("where")
+
+
+def test_result_dates_have_the_year(client_as, orders):
+    response = client_as("cx").get(LOOKUP, {"q": "smith"})
+    row = response.context["table"].page.object_list[0]
+    placed = timezone.localtime(row.record.magento_created_at)
+    assert row.get_cell("magento_created_at") == f"{placed.day} {placed:%b %Y}"
 
 
 def test_open_exception_count_includes_causes_that_hold_many_orders(db):
