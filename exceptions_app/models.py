@@ -318,7 +318,6 @@ class Notification(models.Model):
         indexes = [
             models.Index(fields=["team", "created_at"]),
             models.Index(fields=["held_for_digest", "sent_at"]),
-        ]
             models.Index(
                 fields=["next_attempt_at"],
                 condition=models.Q(dead_at__isnull=True, held_for_digest=False)
@@ -328,6 +327,7 @@ class Notification(models.Model):
                 ),
                 name="notification_outbox_due",
             ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.team} {self.event}: {self.subject}"
