@@ -17,8 +17,12 @@ class ScheduleSpec:
     schedule_type: str = "I"
     minutes: int | None = None
     at: str | None = None
-    # The cluster that runs it (None: the default cluster); e.g. the stock cluster.
+    # The cluster that runs it (None: the default cluster; STOCK_CLUSTER: the one named by the
+    # Q_STOCK_CLUSTER setting, resolved when the schedules are written).
     cluster: str | None = None
+
+
+STOCK_CLUSTER = "<Q_STOCK_CLUSTER>"
 
 
 SCHEDULES: list[ScheduleSpec] = [
@@ -51,11 +55,12 @@ SCHEDULES: list[ScheduleSpec] = [
     # records a skipped run. Stock runs on its own cluster so orders never queue behind it.
     ScheduleSpec(name="sync: orders in and out", func="integration.tasks.sync_orders", minutes=1),
     ScheduleSpec(name="sync: shipments back", func="integration.tasks.sync_shipments", minutes=5),
+    ScheduleSpec(name="sync: refunds", func="integration.tasks.sync_refunds", minutes=5),
     ScheduleSpec(
         name="sync: stock out",
         func="integration.tasks.sync_stock",
         minutes=5,
-        cluster="desk-stock",
+        cluster=STOCK_CLUSTER,
     ),
     ScheduleSpec(name="sync: drift checks", func="integration.tasks.sync_checks", minutes=15),
     ScheduleSpec(

@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.management import call_command
 from django_q.models import Schedule
 
-from config.schedules import SCHEDULES
 from integration.connections import connections_override
 from integration.models import Flow, RunStatus, SyncRun
 from sandbox.erp.inprocess import FakeErp
@@ -37,12 +36,23 @@ def test_retry_exceeds_timeout_plus_the_wait_in_the_prefetch_queue(name, conf):
     assert conf["catch_up"] is False
 
 
-def test_the_stock_cluster_is_separate_from_order_traffic():
-    stock = [s for s in SCHEDULES if s.func == "integration.tasks.sync_stock"]
-    assert stock and stock[0].cluster == settings.Q_STOCK_CLUSTER
+def test_the_stock_cluster_is_separate_from_order_traffic(db, settings):
+    from django_q.models import Schedule
+
     assert settings.Q_STOCK_CLUSTER in settings.Q_CLUSTER["ALT_CLUSTERS"]
-    orders = [s for s in SCHEDULES if s.func == "integration.tasks.sync_orders"]
-    assert orders and orders[0].cluster is None
+    # The cluster comes from the setting (Q_STOCK_CLUSTER), not a name written in the list.
+    settings.Q_STOCK_CLUSTER = "stock-elsewhere"
+    call_command("desk_schedules")
+    assert Schedule.objects.get(func="integration.tasks.sync_stock").cluster == "stock-elsewhere"
+    assert Schedule.objects.get(func="integration.tasks.sync_orders").cluster is None
+
+
+def test_the_procfile_starts_the_stock_worker_on_the_configured_cluster():
+    from pathlib import Path
+
+    procfile = (Path(__file__).resolve().parents[2] / "Procfile").read_text()
+    line = next(row for row in procfile.splitlines() if row.startswith("stock-worker:"))
+    assert "Q_CLUSTER_NAME=${Q_STOCK_CLUSTER:-desk-stock}" in line
 
 
 def test_schedules_are_created_once_however_often_the_command_runs():

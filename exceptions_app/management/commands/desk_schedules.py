@@ -2,12 +2,13 @@
 
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 
-from config.schedules import SCHEDULES, ScheduleSpec
+from config.schedules import SCHEDULES, STOCK_CLUSTER, ScheduleSpec
 
 
 def _first_run(spec: ScheduleSpec) -> datetime:
@@ -45,7 +46,9 @@ class Command(BaseCommand):
                     "func": spec.func,
                     "schedule_type": spec.schedule_type,
                     "minutes": spec.minutes,
-                    "cluster": spec.cluster,
+                    "cluster": settings.Q_STOCK_CLUSTER
+                    if spec.cluster == STOCK_CLUSTER
+                    else spec.cluster,
                     "repeats": -1,
                 }
                 schedule = Schedule.objects.filter(name=spec.name).first()
