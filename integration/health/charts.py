@@ -5,18 +5,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count
-from django.db.models.functions import TruncDate
+from django.core.cache import cache
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
-from integration.health.runs import FlowRuns
+from integration.health.runs import FlowRuns, hour_starts
 from integration.health.svg import Chart, diverging_bars, grouped_bars, horizontal_bars
 from integration.models import Flow
 
 DAYS = 30
+TRENDS_CACHE_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -42,23 +43,28 @@ class Charts:
     resolved_30d: int
 
 
-def _per_day(field: str, since: datetime, **filters) -> dict[tuple[str, date], int]:
+def _per_day(field: str, days: list[date], **filters) -> dict[tuple[str, date], int]:
+    """Per kind and local day, one conditional count per day (plain ranges, index-friendly)."""
+    starts = [timezone.make_aware(datetime.combine(d, time.min)) for d in days]
+    ends = starts[1:] + [timezone.make_aware(datetime.combine(days[-1], time.max))]
+    counts = {
+        f"day_{i}": Count("id", filter=Q(**{f"{field}__gte": start, f"{field}__lt": end}))
+        for i, (start, end) in enumerate(zip(starts, ends, strict=True))
+    }
     rows = (
-        DeskException.objects.filter(**{f"{field}__gte": since}, **filters)
-        .annotate(day=TruncDate(field))
-        .values("kind", "day")
-        .annotate(n=Count("id"))
+        DeskException.objects.filter(**{f"{field}__gte": starts[0]}, **filters)
+        .values("kind")
+        .annotate(**counts)
         .order_by()
     )
-    return {(row["kind"], row["day"]): row["n"] for row in rows}
+    return {(row["kind"], d): row[f"day_{i}"] for row in rows for i, d in enumerate(days)}
 
 
 def exception_trends(*, now: datetime) -> tuple[Chart, list[KindTrend], int, int]:
     today = timezone.localdate(now)
     days = [today - timedelta(days=DAYS - 1 - i) for i in range(DAYS)]
-    since = timezone.make_aware(datetime.combine(days[0], datetime.min.time()))
-    opened = _per_day("first_seen_at", since)
-    resolved = _per_day("closed_at", since, status=ExceptionStatus.RESOLVED)
+    opened = _per_day("first_seen_at", days)
+    resolved = _per_day("closed_at", days, status=ExceptionStatus.RESOLVED)
     names = [f"{d:%a %d %b}" for d in days]
     totals_up: dict[date, int] = defaultdict(int)
     totals_down: dict[date, int] = defaultdict(int)
@@ -97,19 +103,17 @@ def exception_trends(*, now: datetime) -> tuple[Chart, list[KindTrend], int, int
 
 
 def orders_per_hour(*, now: datetime, runs: dict[str, FlowRuns]) -> Chart:
-    end = timezone.localtime(now).replace(minute=0, second=0, microsecond=0)
-    hours = [end - timedelta(hours=23 - i) for i in range(24)]
-
-    def series(flow: str) -> list[int]:
-        by_hour = {timezone.localtime(h): t.posted for h, t in runs[flow].hourly.items()}
-        return [by_hour.get(h, 0) for h in hours]
-
+    hours = hour_starts(now)
     return grouped_bars(
         title="Orders synced per hour, last 24 hours",
-        slots=[f"{h:%H}:00" for h in hours],
+        slots=[f"{timezone.localtime(h):%H}:00" for h in hours],
         series=[
-            ("bar-in", "new or changed orders read from Magento", series(Flow.ORDERS_IN)),
-            ("bar-out", "orders posted to the ERP", series(Flow.ORDERS_OUT)),
+            (
+                "bar-in",
+                "new or changed orders read from Magento",
+                runs[Flow.ORDERS_IN].hourly_posted,
+            ),
+            ("bar-out", "orders posted to the ERP", runs[Flow.ORDERS_OUT].hourly_posted),
         ],
     )
 
@@ -129,7 +133,14 @@ def failure_rate(*, runs: dict[str, FlowRuns]) -> Chart:
 
 
 def charts(*, now: datetime, runs: dict[str, FlowRuns]) -> Charts:
-    chart, trends, opened, resolved = exception_trends(now=now)
+    # Per-day bars move slowly: the 30-day trend is read at most once a minute per process,
+    # not on every poll of every open page.
+    key = f"health:trends:{timezone.localdate(now)}"
+    trend = cache.get(key)
+    if trend is None:
+        trend = exception_trends(now=now)
+        cache.set(key, trend, TRENDS_CACHE_SECONDS)
+    chart, trends, opened, resolved = trend
     return Charts(
         exceptions=chart,
         by_kind=trends,
