@@ -45,7 +45,8 @@ class LifecycleResult:
     too_late: int = 0  # cancels the warehouse got ahead of (reported or looked at again)
     holds_raised: int = 0
     holds_released: int = 0
-    # Replacements whose original's sale is now cancelled: to post in this run.
+    # To process again in this run: replacements whose original's sale is now cancelled, and
+    # held orders Magento changed (cancelled, held, fulfilled) since they were held.
     reprocess: list[int] = field(default_factory=list)
     # Orders the ERP could not be asked about this time (tried again on the next run).
     failed: list[tuple[str, ErpRejected | ConnectorError]] = field(default_factory=list)
@@ -71,9 +72,20 @@ def _cancel_candidates() -> list[Order]:
     )
 
 
+def _held_but_changed() -> list[int]:
+    """Held or failed orders Magento has cancelled, held, or fulfilled itself since: the guard
+    settles them (skipped, or history) when they are processed again."""
+    return list(
+        Order.objects.filter(erp_status__in=[OrderErpStatus.HELD, OrderErpStatus.FAILED])
+        .exclude(state__in=PAID_STATES - HISTORY_STATES)
+        .exclude(fulfilled_outside=True)
+        .values_list("pk", flat=True)
+    )
+
+
 def orders_lifecycle(*, erp: ErpAdapter) -> LifecycleResult:
     """Carry Magento's holds and cancels of posted orders into the ERP (see the module doc)."""
-    result = LifecycleResult()
+    result = LifecycleResult(reprocess=_held_but_changed())
     result.holds_raised, result.holds_released = orders_hold_follow(erp=erp)
     for order in _cancel_candidates():
         try:

@@ -131,3 +131,47 @@ def _dispatch_one(rest: TrytonRest, shipment: dict, package_type: int) -> Dispat
         carrier=carrier_code,
         tracking=done["shipping_reference"],
     )
+
+
+def order_shipments(rest: TrytonRest, reference: str) -> list[dict]:
+    """The customer shipments of the sale carrying this Magento reference (read with the desk's
+    key: the warehouse user sees shipments, not sales)."""
+    sales = rest.search("sale.sale", [["reference", "=", reference]], ["shipments"])
+    ids = [s if isinstance(s, int) else s["id"] for sale in sales for s in sale["shipments"]]
+    if not ids:
+        return []
+    return rest.search(
+        "stock.shipment.out",
+        [["id", "in", ids]],
+        ["number", "state", "origins", "carrier.carrier_product.code"],
+        order=[["id", "ASC"]],
+    )
+
+
+def pick_and_pack(rest: TrytonRest, shipment: dict) -> str:
+    """Reserve, pick and pack one shipment into its labelled parcel, and stop there (the courier
+    has not collected it); returns the shipment's state. A shipment short of stock stays
+    waiting."""
+    model = "stock.shipment.out"
+    sid = shipment["id"]
+    state = shipment["state"]
+    if state == "waiting":
+        state = rest.action(model, sid, "assign_try", ["state"])["state"]
+    if state == "assigned":
+        state = rest.action(model, sid, "pick", ["state"])["state"]
+    if state == "picked":
+        carrier = (shipment.get("carrier") or {}).get("carrier_product") or {}
+        (package_type,) = rest.search("stock.package.type", [["name", "=", "Parcel"]], ["id"])
+        moves = rest.read(model, sid, ["outgoing_moves", "packages"])
+        if not moves["packages"]:
+            rest.create(
+                "stock.package",
+                {
+                    "type": package_type["id"],
+                    "shipment": f"{model},{sid}",
+                    "moves": [["add", moves["outgoing_moves"]]],
+                    "shipping_reference": tracking_number(carrier.get("code") or "", sid),
+                },
+            )
+        state = rest.action(model, sid, "pack", ["state"])["state"]
+    return state

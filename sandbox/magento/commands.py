@@ -125,6 +125,7 @@ def handle_init(command: Any, options: dict[str, Any]) -> None:
     from config.env import update_env_file
     from sandbox.magento.clock import utcnow
     from sandbox.magento.seed import seed_orders
+    from sandbox.magento.seed_lifecycle import seed_lifecycle
 
     env_path = Path(settings.VAR_DIR) / "sandbox.env"
     env_path.parent.mkdir(parents=True, exist_ok=True)
@@ -133,15 +134,23 @@ def handle_init(command: Any, options: dict[str, Any]) -> None:
     if store.count("orders"):
         command.stdout.write(f"Magento sandbox already has {store.count('orders')} orders")
         return
+    now = utcnow()
     report = seed_orders(
         store,
         orders=options["orders"],
         days=options["days"],
         seed=options["seed"],
-        now=utcnow(),
+        now=now,
         basis=_basis(options),
     )
+    # Edited, cancelled and held orders: some now, the rest live once the desk posted them.
+    plan = seed_lifecycle(store, report, seed=options["seed"], now=now, basis=_basis(options))
     _print_report(command, report)
+    edited, replacement = report.causes["edited"][0], report.causes["edit_replacement"][0]
+    command.stdout.write(
+        f"lifecycle: edited {edited} → {replacement}; live events once the desk has posted: "
+        + ", ".join(f"{e.event} {e.increment_id}" for e in plan)
+    )
 
 
 def handle_seed(command: Any, options: dict[str, Any]) -> None:
@@ -173,8 +182,54 @@ def handle_seed(command: Any, options: dict[str, Any]) -> None:
         def announce(report: Any) -> None:
             command.stdout.write(f"live order entity_id {report.first_entity_id}")
 
+        director = _director(command, store, basis)
         try:
             live_orders(store, seed=options["seed"], interval=options["interval"], shares=shares,
-                        basis=basis, on_order=announce)  # fmt: skip
+                        basis=basis, on_order=announce, on_tick=director.tick)  # fmt: skip
         except KeyboardInterrupt:
             command.stdout.write("stopped")
+        finally:
+            director.close()
+
+
+class _LiveDirector:
+    """The lifecycle director with the ERP sandbox connections it opened (closed on exit)."""
+
+    def __init__(self, director: Any, clients: list[Any]) -> None:
+        self.director, self.clients = director, clients
+
+    def tick(self) -> None:
+        self.director.tick()
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
+def _director(command: Any, store: Any, basis: TaxBasis) -> _LiveDirector:
+    """The planned lifecycle events (seed_lifecycle), waiting on the ERP sandbox when it is set
+    up; without it they happen when due."""
+    import os
+
+    from django.conf import settings
+
+    from sandbox.erp.bootstrap import read_state
+    from sandbox.erp.conf import sandbox_from_env
+    from sandbox.erp.rest import TrytonRest
+    from sandbox.magento.lifecycle_live import Director, TrytonSide
+
+    sandbox = sandbox_from_env(var_dir=Path(settings.VAR_DIR))
+    state = read_state(sandbox)
+    clients: list[Any] = []
+    erp = None
+    if state.get("api_key") and state.get("warehouse_api_key"):
+        base_url = os.environ.get("ERP_BASE_URL") or sandbox.base_url
+        clients = [
+            TrytonRest(base_url, sandbox.database, state["api_key"]),
+            TrytonRest(base_url, sandbox.database, state["warehouse_api_key"]),
+        ]
+        erp = TrytonSide(*clients)
+    else:
+        command.stdout.write("no ERP sandbox state: lifecycle events happen when due")
+    log = command.stdout.write
+    return _LiveDirector(Director(store, erp, basis=basis, log=log), clients)

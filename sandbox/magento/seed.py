@@ -131,8 +131,13 @@ def seed_orders(
     basis: TaxBasis = TaxBasis.TOTAL_BASE,
     complete_after_days: float = 5.0,
     spread: bool = True,
+    first_entity_id: int | None = None,
 ) -> SeedReport:
-    """Add `orders` orders created over the `days` before `now`. Same seed, same orders."""
+    """Add `orders` orders created over the `days` before `now`. Same seed, same orders.
+
+    `first_entity_id` numbers them from there (as a second store view's orders would be), so
+    stores seeded apart never share an increment id in the one ERP they post to.
+    """
     started = time.monotonic()
     shares = shares or Shares()
     rng = random.Random(seed)  # noqa: S311 - demo data
@@ -142,7 +147,7 @@ def seed_orders(
         (rng.uniform(0, days * 86400) if spread else 0.0 for _ in range(orders)), reverse=True
     )
     with store.transaction():
-        next_entity = store.max_key("orders") + 1
+        next_entity = max(store.max_key("orders") + 1, first_entity_id or 0)
         report.first_entity_id = next_entity
         for offset in offsets:
             created = now - timedelta(seconds=int(offset))
@@ -297,8 +302,10 @@ def live_orders(
     clock: Any = None,
     limit: int | None = None,
     on_order: Any = None,
+    on_tick: Any = None,
 ) -> int:
-    """Add one fresh order every `interval` seconds until interrupted (or `limit` reached)."""
+    """Add one fresh order every `interval` seconds until interrupted (or `limit` reached);
+    `on_tick` (the lifecycle events' director) is called after each."""
     clock = clock or utcnow
     added = 0
     tick = 0
@@ -309,6 +316,8 @@ def live_orders(
         tick += 1
         if on_order:
             on_order(report)
+        if on_tick:
+            on_tick()
         if limit is not None and added >= limit:
             break
         time.sleep(interval)

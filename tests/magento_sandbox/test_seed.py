@@ -116,14 +116,16 @@ def test_commands_init_is_idempotent_and_seed_adds(tmp_path, monkeypatch, capsys
         "sandbox", "seed", "--orders", "5", "--days", "1", "--seed", "9", "--share", "unknown_sku=1"
     )
     out = capsys.readouterr().out
-    assert "seeded 25 orders" in out and "already has 25 orders" in out
+    # magento-init adds the lifecycle cases: an edited pair and six orders for live events.
+    assert "seeded 25 orders" in out and "already has 33 orders" in out
+    assert "lifecycle: edited" in out
     assert "unknown_sku 5" in out
     env = read_env_file(tmp_path / "var" / "sandbox.env")
     assert env["ERP_DATABASE"] == "erp"  # other writers' lines are kept
     assert env["MAGENTO_BASE_URL"] == "http://127.0.0.1:8081"
     assert env["MAGENTO_TOKEN"] == "sandboxaccesstoken00000000000001"
     store = Store(db)
-    assert store.count("orders") == 30 and store.count("products") == 2046
+    assert store.count("orders") == 38 and store.count("products") == 2046
     store.close()
     with pytest.raises(CommandError):
         call_command("sandbox", "seed", "--orders", "1", "--share", "bogus=1")

@@ -13,9 +13,11 @@ from sandbox.magento.orders.state import (
     CANNOT_SHIP_STATES,
     FINAL_STATES,
     add_history,
+    can_cancel,
+    can_hold,
     cancel_order,
-    qty_to_ship,
-    set_state,
+    hold_order,
+    unhold_order,
 )
 from sandbox.magento.routing import require, route, search_result
 from sandbox.magento.schema import scalar_fields
@@ -87,12 +89,9 @@ def orders_comment_add(ctx: Ctx, id: int) -> bool:  # noqa: A002
 @route("POST", "/V1/orders/{id:int}/hold", "Magento_Sales::hold")
 def orders_hold(ctx: Ctx, id: int) -> bool:  # noqa: A002
     order = get_order(ctx.store, id)
-    if order["state"] not in ("new", "processing"):
+    if not can_hold(order):
         raise MagentoError("A hold action is not available.")
-    order["hold_before_state"] = order["state"]
-    order["hold_before_status"] = order["status"]
-    set_state(order, "holded")
-    order["updated_at"] = ctx.stamp()
+    hold_order(order, now=ctx.state.now())
     save_order(ctx.store, order)
     return True
 
@@ -102,9 +101,7 @@ def orders_unhold(ctx: Ctx, id: int) -> bool:  # noqa: A002
     order = get_order(ctx.store, id)
     if order["state"] != "holded":
         raise MagentoError("You cannot remove the hold.")
-    set_state(order, order.pop("hold_before_state", "processing"),
-              order.pop("hold_before_status", None))  # fmt: skip
-    order["updated_at"] = ctx.stamp()
+    unhold_order(order, now=ctx.state.now())
     save_order(ctx.store, order)
     return True
 
@@ -112,10 +109,8 @@ def orders_unhold(ctx: Ctx, id: int) -> bool:  # noqa: A002
 @route("POST", "/V1/orders/{id:int}/cancel", "Magento_Sales::cancel")
 def orders_cancel(ctx: Ctx, id: int) -> bool:  # noqa: A002
     order = get_order(ctx.store, id)
-    if order["state"] in FINAL_STATES or order["state"] in CANNOT_SHIP_STATES:
-        return False
-    if not any(qty_to_ship(i) > 0 for i in order["items"]) or order.get("total_paid"):
-        return False  # paid orders are refunded (credit memo), not canceled
+    if not can_cancel(order):
+        return False  # OrderService::cancel: an invoiced order is refunded, not canceled
     cancel_order(ctx.store, order, now=ctx.state.now())
     save_order(ctx.store, order)
     return True

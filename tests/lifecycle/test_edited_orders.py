@@ -1,0 +1,95 @@
+"""Orders edited in Magento (the original cancelled, `<increment>-1` placed), against the sandbox
+and a real Tryton: the ERP never keeps both as live sales."""
+
+import pytest
+
+from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
+from integration.models import Order, OrderErpStatus
+from sandbox.magento.app import sandbox_state
+from sandbox.magento.testing import make_app
+from tests.lifecycle.scenario import (
+    NOW,
+    live_sales,
+    magento_edit,
+    pack,
+    place,
+    sales,
+    sync,
+    warehouse_cancels,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path, clock=lambda: NOW)
+    yield app
+    sandbox_state(app).store.close()
+
+
+def test_an_order_edited_before_the_desk_saw_it_posts_only_its_replacement(
+    app, tryton, tryton_server, carrier_mappings
+):
+    original = place(app, 720001)
+    replacement = magento_edit(app, original)
+    sync(app, tryton)
+    references = [original["increment_id"], replacement["increment_id"]]
+    assert live_sales(tryton_server, references) == [replacement["increment_id"]]
+    assert sales(tryton_server, original["increment_id"]) == []
+    assert Order.objects.get(increment_id=original["increment_id"]).erp_status == "skipped"
+    mirrored = Order.objects.get(increment_id=replacement["increment_id"])
+    assert mirrored.relation_parent_id == original["entity_id"]
+
+
+def test_an_order_edited_after_posting_cancels_the_original_sale_and_posts_the_replacement(
+    app, tryton, tryton_server, carrier_mappings
+):
+    original = place(app, 721001)
+    sync(app, tryton)
+    assert live_sales(tryton_server, [original["increment_id"]]) == [original["increment_id"]]
+
+    replacement = magento_edit(app, original)
+    sync(app, tryton)
+
+    references = [original["increment_id"], replacement["increment_id"]]
+    assert live_sales(tryton_server, references) == [replacement["increment_id"]]
+    assert Order.objects.get(increment_id=original["increment_id"]).erp_status == (
+        OrderErpStatus.CANCELLED
+    )
+    child = Order.objects.get(increment_id=replacement["increment_id"])
+    assert child.erp_status == OrderErpStatus.POSTED
+    assert Order.objects.get(increment_id=original["increment_id"]).relation_child_id == (
+        child.entity_id
+    )
+    assert not DeskException.objects.filter(kind=ExceptionKind.EDIT_AFTER_DISPATCH).exists()
+
+
+def test_an_edit_after_the_warehouse_packed_the_original_holds_the_replacement_for_a_person(
+    app, tryton, tryton_server, carrier_mappings
+):
+    original = place(app, 722001)
+    sync(app, tryton)
+    assert pack(tryton_server, original["increment_id"]) == ["packed"]
+
+    replacement = magento_edit(app, original)
+    sync(app, tryton)
+    sync(app, tryton)
+
+    references = [original["increment_id"], replacement["increment_id"]]
+    assert live_sales(tryton_server, references) == [original["increment_id"]]
+    child = Order.objects.get(increment_id=replacement["increment_id"])
+    assert child.erp_status == OrderErpStatus.HELD
+    (exception,) = DeskException.objects.filter(kind=ExceptionKind.EDIT_AFTER_DISPATCH)
+    assert exception.subject == replacement["increment_id"] and exception.occurrences == 1
+    assert exception.evidence["original"] == original["increment_id"]
+    assert original["increment_id"] in exception.message and "is packed" in exception.message
+    assert not DeskException.objects.filter(kind=ExceptionKind.CANCEL_AFTER_DISPATCH).exists()
+
+    # The person stops the original's parcel: the desk cancels its sale and posts the edit.
+    warehouse_cancels(tryton_server, original["increment_id"])
+    sync(app, tryton)
+    assert live_sales(tryton_server, references) == [replacement["increment_id"]]
+    exception.refresh_from_db()
+    assert exception.status == ExceptionStatus.RESOLVED
+    assert Order.objects.get(increment_id=replacement["increment_id"]).erp_status == "posted"
