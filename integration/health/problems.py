@@ -35,6 +35,14 @@ class Problems:
     by_system: list[tuple[str, str, AtStake]]  # (value, label, figures), every system listed
     by_team: list[tuple[str, str, AtStake]]
 
+    @property
+    def tables(self) -> list[tuple[str, str, list[tuple[str, str, AtStake]]]]:
+        """(heading, test id, rows): the page draws both groupings the same way."""
+        return [
+            ("System at fault", "by-system", self.by_system),
+            ("Team", "by-team", self.by_team),
+        ]
+
 
 def _add(stake: AtStake, row: dict) -> None:
     stake.open += row["n"]
