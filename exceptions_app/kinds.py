@@ -303,6 +303,28 @@ KINDS: dict[str, KindInfo] = {
             ),
             replayable=False,
         ),
+        KindInfo(
+            kind=ExceptionKind.REFUND_POST_FAILED,
+            team=Team.FINANCE,
+            sla_minutes=1 * DAY,
+            severity=Severity.HIGH,
+            blocks=Blocks.PERIOD_CLOSE,
+            what=(
+                "Magento refunded order {order} but the ERP refused the credit note for it, so "
+                "the books still show the sale in full."
+            ),
+            why=(
+                "Until the credit note is in the ERP, revenue and VAT are overstated by the "
+                "refund and returned goods are not expected by the warehouse; the period "
+                "cannot close with it open."
+            ),
+            fix=(
+                "Read the ERP's reason under Evidence (for example a sale the ERP does not have, "
+                "an item missing from the item master, or a closed accounting period).",
+                "Fix it in the ERP, then press “Replay”: the desk asks the ERP for this credit "
+                "note first, so it is never made twice.",
+            ),
+        ),
     )
 }
 

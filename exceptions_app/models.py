@@ -37,6 +37,7 @@ class ExceptionKind(models.TextChoices):
     CANCEL_AFTER_DISPATCH = "cancel_after_dispatch", "Cancelled after the warehouse picked it"
     EDIT_AFTER_DISPATCH = "edit_after_dispatch", "Edited after the warehouse picked it"
     HOLD_AFTER_POSTING = "hold_after_posting", "Put on hold after it reached the ERP"
+    REFUND_POST_FAILED = "refund_post_failed", "ERP refused a refund's credit note"
 
 
 class ExceptionStatus(models.TextChoices):

@@ -302,6 +302,7 @@ class Flow(models.TextChoices):
     SHIPMENTS = "shipments", "Shipments back"
     FINANCE = "finance", "Finance postings"
     CHECKS = "checks", "Drift checks"
+    REFUNDS = "refunds", "Refunds (credit notes)"
 
 
 class RunStatus(models.TextChoices):
@@ -560,3 +561,97 @@ class FlowLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flow} held by {self.owner or 'nobody'}"
+
+
+class CreditMemoState(models.TextChoices):
+    """Magento's sales_creditmemo.state, as words."""
+
+    OPEN = "open", "Open (not refunded yet)"
+    REFUNDED = "refunded", "Refunded"
+    CANCELED = "canceled", "Cancelled"
+
+
+class CreditMemoErpStatus(models.TextChoices):
+    NEW = "new", "Waiting to be credited in the ERP"
+    POSTED = "posted", "Credit note in the ERP"
+    FAILED = "failed", "ERP refused the credit note"
+    SKIPPED = "skipped", "No ERP sale to credit"
+
+
+class CreditMemo(models.Model):
+    """A Magento credit memo as last pulled (sales-data-creditmemo-interface) and the ERP credit
+    note made from it (integration.flows.refunds)."""
+
+    entity_id = models.PositiveBigIntegerField(unique=True)
+    increment_id = models.CharField(max_length=50)
+    magento_order_id = models.PositiveBigIntegerField(db_index=True)
+    order = models.ForeignKey(
+        Order, null=True, blank=True, on_delete=models.CASCADE, related_name="credit_memos"
+    )
+    state = models.CharField(max_length=16, choices=CreditMemoState.choices)
+    online = models.BooleanField(default=False, help_text="Refunded through the payment gateway")
+    currency_code = models.CharField(max_length=3)
+    subtotal = models.DecimalField(**MONEY, default=0)
+    discount_amount = models.DecimalField(**MONEY, default=0)
+    tax_amount = models.DecimalField(**MONEY, default=0)
+    shipping_amount = models.DecimalField(**MONEY, default=0, help_text="Net of tax")
+    shipping_tax_amount = models.DecimalField(**MONEY, default=0)
+    adjustment_positive = models.DecimalField(**MONEY, default=0)
+    adjustment_negative = models.DecimalField(**MONEY, default=0)
+    grand_total = models.DecimalField(**MONEY)
+    magento_created_at = models.DateTimeField()
+    magento_updated_at = models.DateTimeField(db_index=True)
+    payload = models.JSONField(help_text="The credit memo exactly as Magento last sent it")
+    erp_status = models.CharField(
+        max_length=16,
+        choices=CreditMemoErpStatus.choices,
+        default=CreditMemoErpStatus.NEW,
+        db_index=True,
+    )
+    erp_reference = models.CharField(max_length=128, blank=True)
+    erp_document_id = models.CharField(max_length=64, blank=True, help_text="The return sale")
+    erp_number = models.CharField(max_length=64, blank=True, help_text="The credit note")
+    erp_total = models.DecimalField(**MONEY, null=True, blank=True)
+    erp_returns = models.JSONField(
+        default=list, blank=True, help_text="Return shipments the warehouse receives"
+    )
+    erp_posted_at = models.DateTimeField(null=True, blank=True)
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_pulled_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"credit memo {self.increment_id} ({self.grand_total} {self.currency_code})"
+
+    @property
+    def refund_key(self) -> str:
+        """The ERP reference: the order and the credit memo, unique across store views."""
+        order = self.order.increment_id if self.order else str(self.magento_order_id)
+        return f"{order}/CM{self.increment_id}"
+
+
+class CreditMemoLine(models.Model):
+    """One credit memo item with a quantity (Magento lists the order's others with qty 0)."""
+
+    credit_memo = models.ForeignKey(CreditMemo, on_delete=models.CASCADE, related_name="lines")
+    order_item_id = models.PositiveBigIntegerField()
+    sku = models.CharField(max_length=255)
+    name = models.CharField(max_length=255, blank=True)
+    qty = models.DecimalField(**QTY)
+    price = models.DecimalField(**MONEY, default=0)
+    row_total = models.DecimalField(**MONEY, default=0)
+    tax_amount = models.DecimalField(**MONEY, default=0)
+    discount_amount = models.DecimalField(**MONEY, default=0)
+    row_total_incl_tax = models.DecimalField(**MONEY, default=0)
+    qty_returned = models.DecimalField(
+        **QTY, default=0, help_text="Credited as goods the customer sends back (ERP return)"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credit_memo", "order_item_id"], name="credit_memo_line_item_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credit_memo} {self.sku} × {self.qty}"

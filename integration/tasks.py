@@ -9,7 +9,7 @@ from __future__ import annotations
 from integration.connections import erp_adapter, magento_client
 from integration.models import SyncRun
 
-ORDER = ("orders_in", "orders_out", "stock", "shipments", "finance", "checks")
+ORDER = ("orders_in", "orders_out", "stock", "shipments", "refunds", "finance", "checks")
 
 
 def run_flow(name: str) -> SyncRun:
@@ -18,6 +18,7 @@ def run_flow(name: str) -> SyncRun:
     from integration.flows.finance import finance_run
     from integration.flows.orders_in import orders_in_run
     from integration.flows.orders_out import orders_out_run
+    from integration.flows.refunds import refunds_run
     from integration.flows.shipments import shipments_run
     from integration.flows.stock import stock_run
 
@@ -37,6 +38,8 @@ def run_flow(name: str) -> SyncRun:
             return stock_run(magento=magento, erp=erp)
         if name == "shipments":
             return shipments_run(magento=magento, erp=erp)
+        if name == "refunds":
+            return refunds_run(magento=magento, erp=erp)
         return checks_run(magento=magento, erp=erp)
 
 
@@ -58,6 +61,10 @@ def sync_stock() -> str:
 
 def sync_shipments() -> str:
     return run_summary(run_flow("shipments"))
+
+
+def sync_refunds() -> str:
+    return run_summary(run_flow("refunds"))
 
 
 def sync_finance() -> str:

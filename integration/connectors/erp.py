@@ -121,6 +121,51 @@ class SaleCancel:
     invoices_kept: tuple[str, ...] = ()  # posted invoices a cancel cannot undo (finance credits)
 
 
+@dataclass(frozen=True)
+class CreditLineRequest:
+    """One refunded line of a credit note."""
+
+    item_code: str  # the ERP item the line credits
+    quantity: Decimal  # positive: how many are credited
+    unit_price: Decimal  # net of tax and discount, 4 dp
+    description: str
+    returned: bool  # goods the customer sends back (a return line); False: money only
+    taxed: bool = True
+
+
+@dataclass(frozen=True)
+class CreditNoteRequest:
+    """Everything the ERP needs to credit exactly what one Magento credit memo refunded."""
+
+    reference: str  # the credit memo's key: the idempotency key in the ERP
+    sale_reference: str  # the Magento increment id of the sale it credits
+    credit_date: date
+    lines: tuple[CreditLineRequest, ...]
+    shipping_amount: Decimal = Decimal(0)  # refunded shipping, net of tax
+    adjustment: Decimal = Decimal(0)  # Magento's untaxed adjustment: + refunds more, - a fee
+    comment: str = ""
+
+
+@dataclass(frozen=True)
+class ErpCreditNote:
+    """The ERP's credit for one credit memo; amounts are positive (what is credited)."""
+
+    erp_id: str  # the ERP document carrying it (in Tryton: the return sale)
+    reference: str
+    state: str
+    number: str = ""  # the credit note's number, once the ERP has made it
+    invoice_id: str = ""
+    invoice_state: str = ""  # "posted" or "paid" once booked
+    untaxed_amount: Decimal | None = None
+    tax_amount: Decimal | None = None
+    total_amount: Decimal | None = None
+    returns: tuple[str, ...] = ()  # return shipments the warehouse receives
+
+    @property
+    def posted(self) -> bool:
+        return self.invoice_state in ("posted", "paid")
+
+
 class ErpRejected(Exception):  # noqa: N818
     """The ERP refused a document; the message is the ERP's own, for the exception record."""
 
@@ -191,3 +236,12 @@ class ErpAdapter(Protocol):
 
         Must recognise a payment already recorded with `reference` and return it unchanged.
         """
+
+    def credit_note_find(self, reference: str) -> ErpCreditNote | None:
+        """The credit note carrying this reference, if any (finished or not)."""
+
+    def credit_note_create(self, request: CreditNoteRequest) -> ErpCreditNote:
+        """Create the credit note and book it. Callers look it up with credit_note_find first."""
+
+    def credit_note_settle(self, erp_id: str) -> ErpCreditNote:
+        """Finish a credit note found unfinished (an interrupted create); safe to repeat."""

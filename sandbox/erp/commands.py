@@ -19,7 +19,7 @@ from sandbox.erp.conf import DEFAULT_PORT, ROUNDINGS, ErpSandbox, sandbox_from_e
 from sandbox.erp.rest import TrytonRest, TrytonRestError
 from sandbox.erp.server import trytond_command, trytond_env
 from sandbox.erp.template_build import BootstrapError
-from sandbox.erp.warehouse import ship
+from sandbox.erp.warehouse import receive_returns, ship
 
 
 def register(subparsers) -> None:
@@ -43,9 +43,22 @@ def register(subparsers) -> None:
     serve.set_defaults(handler=serve_handler)
 
     warehouse = subparsers.add_parser(
-        "warehouse", help="Pick, pack and dispatch waiting Tryton customer shipments."
+        "warehouse",
+        help="Pick, pack and dispatch waiting Tryton customer shipments; receive returns.",
     )
-    warehouse.add_argument("--ship", type=int, required=True, metavar="N")
+    warehouse.add_argument("--ship", type=int, default=0, metavar="N")
+    warehouse.add_argument(
+        "--part",
+        action="store_true",
+        help="ship each only in part now; the rest follows in a new shipment on a later run",
+    )
+    warehouse.add_argument(
+        "--receive-returns",
+        type=int,
+        default=0,
+        metavar="N",
+        help="receive up to N customer returns (refunds) into stock",
+    )
     warehouse.add_argument(
         "--base-url", default="", help="trytond URL (default ERP_BASE_URL, else :8082)"
     )
@@ -127,9 +140,17 @@ def warehouse_handler(command, options) -> None:
             f"no ERP sandbox state at {sandbox.state_file}: run `sandbox erp-bootstrap` first"
         )
     base_url = options["base_url"] or os.environ.get("ERP_BASE_URL") or sandbox.base_url
+    if not options["ship"] and not options["receive_returns"]:
+        raise CommandError("say what to do: --ship N [--part] and/or --receive-returns N")
     try:
         with TrytonRest(base_url, sandbox.database, state["warehouse_api_key"]) as rest:
-            shipped = ship(rest, options["ship"], log=command.stdout.write)
+            if options["ship"]:
+                shipped = ship(
+                    rest, options["ship"], part=options["part"], log=command.stdout.write
+                )
+                command.stdout.write(f"dispatched {len(shipped)} shipment(s)")
+            if options["receive_returns"]:
+                back = receive_returns(rest, options["receive_returns"], log=command.stdout.write)
+                command.stdout.write(f"received {len(back)} return(s)")
     except (TrytonRestError, ValueError) as exc:
         raise CommandError(str(exc)) from exc
-    command.stdout.write(f"dispatched {len(shipped)} shipment(s)")

@@ -18,7 +18,9 @@ from decimal import Decimal
 from integration.connectors.erp import (
     UNPICKED_SHIPMENT_STATES,
     CancelStatus,
+    CreditNoteRequest,
     ErpAdapter,
+    ErpCreditNote,
     ErpInvoice,
     ErpItemInfo,
     ErpRejected,
@@ -61,6 +63,10 @@ class FakeErp(ErpAdapter):
         self.invoices: list[ErpInvoice] = []
         self.payments: dict[str, str] = {}
         self.reject: set[str] = set()
+        # Credit notes by reference; `reject_credit` holds references whose note is refused.
+        self.credit_notes: dict[str, ErpCreditNote] = {}
+        self.credit_requests: dict[str, CreditNoteRequest] = {}
+        self.reject_credit: set[str] = set()
         # References whose sale was cancelled, and books-only sales whose invoice was posted.
         self.cancelled: dict[str, str] = {}
         self.books_closed: dict[str, date] = {}
@@ -156,3 +162,41 @@ class FakeErp(ErpAdapter):
     ) -> str:
         self._call()
         return self.payments.setdefault(reference, f"PAY-{len(self.payments) + 1}")
+
+    def credit_note_find(self, reference: str) -> ErpCreditNote | None:
+        self._call()
+        return self.credit_notes.get(reference)
+
+    def credit_note_create(self, request: CreditNoteRequest) -> ErpCreditNote:
+        """The credit note of a sale it has, its VAT at 20% per document (adjustments untaxed)."""
+        self._call()
+        if request.sale_reference not in self.sales:
+            raise ErpRejected(f"the ERP has no confirmed sale {request.sale_reference} to credit")
+        if request.reference in self.reject_credit:
+            raise ErpRejected(f"The credit note {request.reference} is refused (by the test).")
+        cent = Decimal("0.01")
+        amounts = [((ln.quantity * ln.unit_price).quantize(cent), ln.taxed) for ln in request.lines]
+        taxed = sum((a for a, t in amounts if t), request.shipping_amount.quantize(cent))
+        untaxed = taxed + sum((a for a, t in amounts if not t), request.adjustment.quantize(cent))
+        tax = (taxed * Decimal("0.20")).quantize(cent)
+        with self._lock:
+            number = len(self.credit_notes) + 1
+            note = ErpCreditNote(
+                erp_id=f"R{number}",
+                reference=request.reference,
+                state="processing",
+                number=f"CRN-{number}",
+                invoice_id=f"CN{number}",
+                invoice_state="posted",
+                untaxed_amount=untaxed,
+                tax_amount=tax,
+                total_amount=untaxed + tax,
+                returns=(f"RET-{number}",) if any(ln.returned for ln in request.lines) else (),
+            )
+            self.credit_notes[request.reference] = note
+            self.credit_requests[request.reference] = request
+        return note
+
+    def credit_note_settle(self, erp_id: str) -> ErpCreditNote:
+        self._call()
+        return next(n for n in self.credit_notes.values() if n.erp_id == erp_id)

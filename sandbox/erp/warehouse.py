@@ -4,6 +4,11 @@ A warehouse without a scanner still has to ship. This does what the warehouse st
 in Tryton, over the REST API with the warehouse user's own key: reserve stock (assign), pick,
 pack into a parcel carrying the carrier's tracking number, and mark the shipment done (which
 sets its effective date, the dispatch date the desk reports to Magento).
+
+With `part`, each shipment goes out incomplete, as when one item is short on the shelf: the
+picker takes its last line only in part (half its units, or none of a single unit) and Tryton,
+processing the sale, puts what was left behind in a new shipment that a later run dispatches.
+Returns (`receive_returns`) are customers' parcels arriving back: received and put into stock.
 """
 
 from __future__ import annotations
@@ -24,6 +29,14 @@ class Dispatch:
     origins: str
     carrier: str
     tracking: str
+    held_back: str = ""  # what stayed on the shelf for a later shipment (`part`)
+
+
+@dataclass(frozen=True)
+class Received:
+    shipment_id: int
+    number: str
+    lines: tuple[tuple[str, float], ...]  # (item code, quantity) back in stock
 
 
 @dataclass(frozen=True)
@@ -54,11 +67,15 @@ def tracking_number(carrier_code: str, shipment_id: int) -> str:
     raise ValueError(f"no tracking number format for carrier product {carrier_code!r}")
 
 
-def ship(rest: TrytonRest, limit: int, *, log: Callable[[str], None] = print) -> list[Dispatch]:
+def ship(
+    rest: TrytonRest, limit: int, *, part: bool = False, log: Callable[[str], None] = print
+) -> list[Dispatch]:
     """Dispatch up to `limit` open customer shipments, oldest first; return what shipped.
 
     A shipment whose stock cannot be reserved is left waiting (and reported), as a real
-    warehouse would leave an order it cannot fill on the shelf.
+    warehouse would leave an order it cannot fill on the shelf. With `part`, each goes out
+    incomplete and the rest follows in a shipment of its own (a shipment of a single unit
+    cannot be split and is left for a later run).
     """
     if limit < 1:
         raise ValueError(f"--ship must be at least 1; got {limit}")
@@ -79,7 +96,7 @@ def ship(rest: TrytonRest, limit: int, *, log: Callable[[str], None] = print) ->
         for shipment in batch:
             if len(dispatched) >= limit:
                 break
-            result = _dispatch_one(rest, shipment, package_type["id"])
+            result = _dispatch_one(rest, shipment, package_type["id"], part=part)
             if isinstance(result, Skipped):
                 offset += 1
                 log(f"skipped shipment {result.number}: {result.reason}")
@@ -88,11 +105,33 @@ def ship(rest: TrytonRest, limit: int, *, log: Callable[[str], None] = print) ->
                 log(
                     f"shipped {result.number} ({result.origins}) via {result.carrier} "
                     f"tracking {result.tracking}"
+                    + (
+                        f"; {result.held_back} left for a later shipment"
+                        if result.held_back
+                        else ""
+                    )
                 )
     return dispatched
 
 
-def _dispatch_one(rest: TrytonRest, shipment: dict, package_type: int) -> Dispatch | Skipped:
+def _hold_back(rest: TrytonRest, shipment_id: int) -> str | None:
+    """Pick the shipment's last line only in part; None when there is nothing to split."""
+    row = rest.read("stock.shipment.out", shipment_id, ["inventory_moves", "outgoing_moves"])
+    ids = row["inventory_moves"] or row["outgoing_moves"]
+    moves = rest.search(
+        "stock.move", [["id", "in", ids]], ["quantity", "product.code"], order=[["id", "ASC"]]
+    )
+    if sum(m["quantity"] for m in moves) < 2:
+        return None
+    last = moves[-1]
+    kept = last["quantity"] // 2 if last["quantity"] >= 2 else 0
+    rest.write("stock.move", last["id"], {"quantity": kept})
+    return f"{last['quantity'] - kept:g} x {last['product']['code']}"
+
+
+def _dispatch_one(
+    rest: TrytonRest, shipment: dict, package_type: int, *, part: bool = False
+) -> Dispatch | Skipped:
     model = "stock.shipment.out"
     sid = shipment["id"]
     state = shipment["state"]
@@ -102,6 +141,13 @@ def _dispatch_one(rest: TrytonRest, shipment: dict, package_type: int) -> Dispat
         # Tryton refuses to pack a shipment with no carrier (a warning the warehouse would have
         # to override); a real warehouse asks the office which courier to book.
         return Skipped(sid, shipment["number"], "no carrier on the shipment")
+    held = ""
+    if part:
+        if state != "waiting":
+            return Skipped(sid, shipment["number"], "already being picked in full")
+        held = _hold_back(rest, sid) or ""
+        if not held:
+            return Skipped(sid, shipment["number"], "a single unit cannot go out in part")
     if state == "waiting":
         state = rest.action(model, sid, "assign_try", ["state"])["state"]
         if state == "waiting":
@@ -130,7 +176,36 @@ def _dispatch_one(rest: TrytonRest, shipment: dict, package_type: int) -> Dispat
         origins=shipment.get("origins") or "",
         carrier=carrier_code,
         tracking=done["shipping_reference"],
+        held_back=held,
     )
+
+
+def receive_returns(
+    rest: TrytonRest, limit: int, *, log: Callable[[str], None] = print
+) -> list[Received]:
+    """Receive up to `limit` customer returns (oldest first) and put the goods into stock."""
+    if limit < 1:
+        raise ValueError(f"--receive-returns must be at least 1; got {limit}")
+    model = "stock.shipment.out.return"
+    received = []
+    for shipment in rest.search(
+        model,
+        [["state", "in", ["draft", "received"]]],
+        ["number", "state", "incoming_moves.product.code", "incoming_moves.quantity"],
+        order=[["id", "ASC"]],
+        limit=limit,
+    ):
+        if shipment["state"] == "draft":
+            rest.action(model, shipment["id"], "receive")
+        rest.action(model, shipment["id"], "do")
+        lines = tuple(
+            ((m.get("product") or {}).get("code") or "", m["quantity"])
+            for m in shipment.get("incoming_moves") or []
+            if m.get("quantity")
+        )
+        received.append(Received(shipment["id"], shipment["number"], lines))
+        log(f"received return {shipment['number']}: " + ", ".join(f"{q:g} x {c}" for c, q in lines))
+    return received
 
 
 def order_shipments(rest: TrytonRest, reference: str) -> list[dict]:

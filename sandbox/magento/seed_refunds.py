@@ -58,8 +58,14 @@ def _request(case: str, order: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     }, False
 
 
-def _refund(store: Store, order: dict[str, Any], case: str, when: datetime) -> str | None:
+def _refund(
+    store: Store, report: Any, order: dict[str, Any], case: str, when: datetime
+) -> str | None:
+    """Refund `order` as `case` says; its increment id, or None when Magento refuses it.
+
+    The report's state counts follow (a full refund closes the order)."""
     request, online = _request(case, order)
+    before = order["state"]
     invoices = [d for d in store.all_docs("invoices") if d["order_id"] == order["entity_id"]]
     try:
         memo = refund_order(
@@ -74,6 +80,9 @@ def _refund(store: Store, order: dict[str, Any], case: str, when: datetime) -> s
         return None  # e.g. a shipping-only refund on free delivery: not this order's case
     store.put_doc("creditmemos", memo)
     store.put_doc("orders", finalise(order))
+    if order["state"] != before:
+        report.states[before] -= 1
+        report.states[order["state"]] += 1
     return order["increment_id"]
 
 
@@ -94,8 +103,10 @@ def seed_refunds(store: Store, report: Any, *, seed: int, now: datetime, share: 
             shipped = [o for o in store.all_docs("orders")
                        if o["state"] == "complete" and _refundable(o)]  # fmt: skip
             if shipped:
-                order = dict(rng.choice(shipped[-50:]))
-                _note(report, "refund_partial", _refund(store, order, "refund_partial", now))
+                order = store.get_doc("orders", rng.choice(shipped[-50:])["entity_id"])
+                _note(
+                    report, "refund_partial", _refund(store, report, order, "refund_partial", now)
+                )
         return
     shipped = [o for o in orders if o["state"] == "complete" and _refundable(o)]
     rng.shuffle(shipped)
@@ -103,12 +114,12 @@ def seed_refunds(store: Store, report: Any, *, seed: int, now: datetime, share: 
     for index, order in enumerate(shipped[:wanted]):
         case = CASES[index % len(CASES)]
         order = store.get_doc("orders", order["entity_id"])
-        _note(report, case, _refund(store, order, case, _refund_time(order, rng, now)))
+        _note(report, case, _refund(store, report, order, case, _refund_time(order, rng, now)))
     unshipped = [o for o in orders if o["state"] == "processing" and _refundable(o)]
     if unshipped:
         order = store.get_doc("orders", rng.choice(unshipped)["entity_id"])
-        _note(report, "refund_unshipped",
-              _refund(store, order, "refund_full", _refund_time(order, rng, now)))  # fmt: skip
+        when = _refund_time(order, rng, now)
+        _note(report, "refund_unshipped", _refund(store, report, order, "refund_full", when))
 
 
 def _note(report: Any, case: str, increment_id: str | None) -> None:

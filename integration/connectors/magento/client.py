@@ -285,6 +285,20 @@ class MagentoClient:
         criteria = SearchCriteria().where("order_id", int(entity_id))
         return list(self.search("shipments", criteria))
 
+    def creditmemos_updated_between(
+        self, since: datetime, until: datetime | None = None
+    ) -> Iterator[dict]:
+        """Credit memos with since <= updated_at (< until), stable-sorted like orders."""
+        criteria = SearchCriteria().where("updated_at", since, "gteq")
+        if until is not None:
+            criteria.where("updated_at", until, "lt")
+        criteria.order_by("updated_at", "ASC").order_by("entity_id", "ASC")
+        return self.search("creditmemos", criteria)
+
+    def creditmemos_for_order(self, entity_id: int) -> list[dict]:
+        criteria = SearchCriteria().where("order_id", int(entity_id))
+        return list(self.search("creditmemos", criteria))
+
     def invoices_for_orders(self, entity_ids: Sequence[int]) -> list[dict]:
         if not entity_ids:
             return []
@@ -306,6 +320,11 @@ class MagentoClient:
             criteria.where("sku", chunk, "in").where("source_code", source_code)
             out.extend(self.search("inventory/source-items", criteria, key="sku"))
         return out
+
+    def source_items_save(self, items: list[dict]) -> None:
+        """Upsert absolute quantities of source items now (the synchronous endpoint: a replay
+        of a few SKUs, where the async queue's delay would hide whether it took effect)."""
+        self.request("POST", "inventory/source-items", json_body={"sourceItems": items})
 
     def source_items_async(self, items: list[dict]) -> dict:
         """Queue an absolute-quantity upsert of source items; returns Magento's 202 body."""

@@ -17,8 +17,10 @@ from django.conf import settings
 
 from integration.connectors.backoff import CircuitBreaker, ConnectorError, RetryPolicy
 from integration.connectors.erp import (
+    CreditNoteRequest,
     ErpAdapter,
     ErpCarrierService,
+    ErpCreditNote,
     ErpInvoice,
     ErpItemInfo,
     ErpSale,
@@ -26,6 +28,7 @@ from integration.connectors.erp import (
     SaleCancel,
     SaleRequest,
 )
+from integration.connectors.tryton.credit_notes import TrytonCreditNotes
 from integration.connectors.tryton.finance import TrytonFinance
 from integration.connectors.tryton.items import TrytonItems
 from integration.connectors.tryton.sales import SALE_FIELDS, TrytonSales
@@ -68,6 +71,7 @@ class TrytonAdapter(ErpAdapter):
         self.sales = TrytonSales(self.tryton, self.items)
         self.shipments = TrytonShipments(self.tryton)
         self.finance = TrytonFinance(self.tryton)
+        self.credit_notes = TrytonCreditNotes(self.tryton, self.items, sleep=sleep)
         # Raw REST access, for callers that read Tryton directly (tests, the benchmark).
         self.request = self.tryton.request
         self.search = self.tryton.search
@@ -159,3 +163,12 @@ class TrytonAdapter(ErpAdapter):
         return self.finance.payment_record(
             invoice=invoice, amount=amount, paid_on=paid_on, reference=reference
         )
+
+    def credit_note_find(self, reference: str) -> ErpCreditNote | None:
+        return self.credit_notes.credit_note_find(reference)
+
+    def credit_note_create(self, request: CreditNoteRequest) -> ErpCreditNote:
+        return self.credit_notes.credit_note_create(request)
+
+    def credit_note_settle(self, erp_id: str) -> ErpCreditNote:
+        return self.credit_notes.credit_note_settle(erp_id)

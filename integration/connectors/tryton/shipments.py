@@ -18,6 +18,7 @@ SHIPMENT_FIELDS = (
     "write_date",
     "outgoing_moves.product.code",
     "outgoing_moves.quantity",
+    "outgoing_moves.state",
 )
 
 
@@ -39,10 +40,12 @@ class TrytonShipments:
         for r in rows:
             carrier = r.get("carrier") or {}
             product = carrier.get("carrier_product") if isinstance(carrier, dict) else None
+            # What actually leaves in this parcel: a line picked as nothing (the rest of the order
+            # follows in another shipment) or a cancelled move carries no goods.
             lines = tuple(
                 ((m.get("product") or {}).get("code") or "", dec(m.get("quantity")))
                 for m in r.get("outgoing_moves") or []
-                if isinstance(m, dict)
+                if isinstance(m, dict) and m.get("state") != "cancelled" and dec(m.get("quantity"))
             )
             write = r.get("write_date")
             out.append(
