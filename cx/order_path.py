@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from cx import words
 from cx.couriers import TrackingLink, tracking_link
+from cx.lifecycle import Relative, lifecycle_for, lifecycle_headline, lifecycle_steps
 from cx.path_steps import (
     HoldView,
     PathFacts,
@@ -76,6 +77,7 @@ class OrderPath:
     exceptions_closed: tuple[ExceptionView, ...]
     timed_steps: tuple[TimedStep, ...] = ()  # the steps with their time, source and SLA
     tracking: tuple[TrackingLink, ...] = ()  # one per dispatched parcel with a number
+    relatives: tuple[Relative, ...] = ()  # an edited order's original, or its replacement
 
     @property
     def magento_status(self) -> str:
@@ -106,6 +108,7 @@ _HOLDING_KINDS = frozenset(
         ExceptionKind.SKU_INACTIVE,
         ExceptionKind.CARRIER_UNMAPPED,
         ExceptionKind.ORDER_POST_FAILED,
+        ExceptionKind.EDIT_AFTER_DISPATCH,
     }
 )
 
@@ -218,11 +221,17 @@ def _working(exceptions: list[DeskException], kind: ExceptionKind) -> tuple[Desk
 
 
 def _tracking(records: OrderRecords) -> tuple[TrackingLink, ...]:
-    links = (
+    links = [
         tracking_link(number=s.tracking_number, courier=s.courier or records.courier_service)
         for s in records.shipments
         if s.dispatched_at is not None
-    )
+    ]
+    # History: the tracks Magento's own shipments carried.
+    links += [
+        tracking_link(number=t.get("number", ""), courier=t.get("title", ""))
+        for t in records.order.magento_tracks or []
+        if records.order.fulfilled_outside
+    ]
     return tuple(link for link in links if link is not None)
 
 
@@ -252,8 +261,9 @@ def order_path(*, increment_id: str, now: datetime | None = None) -> OrderPath |
         drift=next(iter(_working(exceptions, ExceptionKind.STATUS_DRIFT)), None),
         courier_service=records.courier_service,
     )
-    steps = path_steps(facts)
-    headline, tone = path_headline(facts, steps)
+    life = lifecycle_for(order, exceptions)
+    steps = lifecycle_steps(facts, life, path_steps(facts))
+    headline, tone = lifecycle_headline(facts, life) or path_headline(facts, steps)
     current = next((s.key for s in steps if s.state in (StepState.CURRENT, StepState.BLOCKED)), "")
     if not current:
         current = DONE if steps[-1].state == StepState.DONE else steps[0].key
@@ -289,4 +299,5 @@ def order_path(*, increment_id: str, now: datetime | None = None) -> OrderPath |
         ),
         timed_steps=steps_timed(steps, facts, now=now or timezone.now()),
         tracking=_tracking(records),
+        relatives=life.relatives,
     )

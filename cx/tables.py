@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from cx import words
+from cx.lifecycle import lifecycle_phrase
 from exceptions_app.models import ExceptionKind
 from integration.models import Order, OrderErpStatus
 
@@ -23,6 +24,7 @@ HELD_BY = {
     ExceptionKind.SKU_UNKNOWN: "an item not set up yet (operations)",
     ExceptionKind.SKU_INACTIVE: "an item switched off (operations)",
     ExceptionKind.CARRIER_UNMAPPED: "delivery option not linked (operations)",
+    ExceptionKind.EDIT_AFTER_DISPATCH: "its original was already packed (operations)",
 }
 
 # Why an order is not for the warehouse, by Magento state.
@@ -37,6 +39,9 @@ NOT_SENT = {
 
 def where_it_is(order: Order) -> tuple[str, str]:
     """(one phrase an agent can read out, tone) for a row of the result table."""
+    lifecycle = lifecycle_phrase(order)  # history, cancelled, edited, held after posting
+    if lifecycle is not None:
+        return lifecycle
     if order.state == CANCELED_STATE:
         return "Cancelled in Magento", "secondary"
     if order.dispatched_at:

@@ -73,6 +73,12 @@ EXCEPTION_MEANS: dict[str, str] = {
         "has no tracking details yet"
     ),
     ExceptionKind.ORDER_STUCK: "the order has not moved on within its time limit",
+    ExceptionKind.CANCEL_AFTER_DISPATCH: (
+        "it was cancelled after the warehouse had started on it, so its parcel is being stopped"
+    ),
+    ExceptionKind.HOLD_AFTER_POSTING: (
+        "it was put on hold in Magento after it reached the warehouse, so its parcel is held back"
+    ),
     ExceptionKind.TAX_VARIANCE: (
         "the tax differs between Magento and the ERP (a finance matter; it does not delay delivery)"
     ),
@@ -89,6 +95,8 @@ EXCEPTION_MEANS: dict[str, str] = {
 EXCEPTION_ACTION: dict[str, str] = {
     ExceptionKind.ADDRESS_INVALID: "Correct the address",
     ExceptionKind.STATUS_DRIFT: "Send the shipment to Magento",
+    ExceptionKind.CANCEL_AFTER_DISPATCH: "See which parcel to stop",
+    ExceptionKind.HOLD_AFTER_POSTING: "See which parcel to hold",
 }
 
 # address_invalid names the fields that break the warehouse's rules.
@@ -227,6 +235,11 @@ def hold_reason(*, kind: str, field: str, subject: str, shipping_description: st
         return f"the delivery option “{option}” is not linked to a courier yet"
     if kind == ExceptionKind.ORDER_POST_FAILED:
         return "the warehouse system refused the order"
+    if kind == ExceptionKind.EDIT_AFTER_DISPATCH:
+        return (
+            "it replaces an order the warehouse had already packed or dispatched, so nobody "
+            "sends both"
+        )
     return humanise_code(kind).lower()
 
 
