@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 ASSETS_STAMP := static/vendor/.stamp
 TEST_ENV := DJANGO_SETTINGS_MODULE=tests.settings
 
-.PHONY: run test install install-dev assets lint migrate demo-users clean
+.PHONY: run test install install-dev assets lint migrate demo-users clean docs-screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,11 @@ test: install-dev assets
 	$(TEST_ENV) $(BIN)/python scripts/with_postgres.py -- $(BIN)/pytest $(PYTEST_ARGS)
 	@echo "=== test suite on SQLite ==="
 	$(TEST_ENV) DATABASE_URL=sqlite:///$(CURDIR)/var/test-desk.sqlite3 $(BIN)/pytest $(PYTEST_ARGS)
+
+# The guides' screenshots (docs/screenshots/), taken by the browser tests; `make test` never
+# rewrites them.
+docs-screenshots: install-dev assets
+	UPDATE_DOCS_SCREENSHOTS=1 $(TEST_ENV) DATABASE_URL=sqlite:///$(CURDIR)/var/test-desk.sqlite3 $(BIN)/pytest -m browser -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor staticfiles var

@@ -20,3 +20,27 @@ def client_as(client, personas):
         return client
 
     return login
+
+
+@pytest.fixture
+def docs_screenshot():
+    """Screenshots for the guides: always under var/screenshots/docs/, and into docs/screenshots/
+    only when UPDATE_DOCS_SCREENSHOTS=1 (`make docs-screenshots`), so a test run never rewrites
+    tracked files."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    out = root / "var" / "screenshots" / "docs"
+    out.mkdir(parents=True, exist_ok=True)
+    publish = os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1"
+
+    def take(locator, name: str, **options) -> Path:
+        path = out / f"{name}.png"
+        locator.screenshot(path=str(path), **options)
+        if publish:
+            (root / "docs" / "screenshots").mkdir(parents=True, exist_ok=True)
+            (root / "docs" / "screenshots" / path.name).write_bytes(path.read_bytes())
+        return path
+
+    return take

@@ -2,8 +2,6 @@
 reload), logs no console error (a CSP violation would be one), and gives the guide its
 screenshots."""
 
-from pathlib import Path
-
 import pytest
 
 from integration.models import Flow, RunStatus, SyncRun
@@ -12,18 +10,9 @@ from tests.health.scenario import seed_morning
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def _shot(locator, name: str) -> Path:
-    DOCS.mkdir(parents=True, exist_ok=True)
-    path = DOCS / f"{name}.png"
-    locator.screenshot(path=str(path))
-    return path
-
 
 def test_the_health_page_renders_and_refreshes_without_a_reload(
-    live_server, page, screenshot, settings
+    live_server, page, screenshot, settings, docs_screenshot
 ):
     settings.HEALTH_REFRESH_SECONDS = 2
     UserFactory(username="manager-browser", roles=["ops"])
@@ -46,12 +35,14 @@ def test_the_health_page_renders_and_refreshes_without_a_reload(
     assert page.locator("[data-testid=chart-exceptions] svg rect").count() >= 60
     assert page.locator("[data-testid=chart-orders] svg rect").count() == 48
     screenshot(page, "health-page")
-    _shot(verdict, "health-verdict")
-    _shot(page.locator("[data-testid=health-flows]"), "health-flows")
-    _shot(page.locator("[data-testid=health-where]"), "health-where")
-    _shot(page.locator("[data-testid=health-trends]"), "health-trends")
-    for name in ("health-verdict", "health-flows", "health-where", "health-trends"):
-        assert (DOCS / f"{name}.png").stat().st_size < 200_000, name
+    shots = [
+        docs_screenshot(verdict, "health-verdict"),
+        docs_screenshot(page.locator("[data-testid=health-flows]"), "health-flows"),
+        docs_screenshot(page.locator("[data-testid=health-where]"), "health-where"),
+        docs_screenshot(page.locator("[data-testid=health-trends]"), "health-trends"),
+    ]
+    for shot in shots:
+        assert shot.stat().st_size < 200_000, shot.name
 
     page.evaluate("window.__sameDocument = true")
     before = page.locator("[data-testid=as-of]").inner_text()
