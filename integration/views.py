@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from exceptions_app.delivery import MAX_ATTEMPTS
 from integration import selectors
 from integration.health.healthz import healthz as healthz_read
 from integration.health.metrics import CONTENT_TYPE, metrics_text
@@ -20,6 +21,7 @@ def _context() -> dict:
         "page": selectors.health_page(),
         "quarantined": selectors.quarantined_windows(),
         "refresh_seconds": settings.HEALTH_REFRESH_SECONDS,
+        "notification_attempts": MAX_ATTEMPTS,
     }
 
 

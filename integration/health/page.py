@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count
 from django.utils import timezone
 
+from exceptions_app.delivery import notifications_dead, notifications_due
 from integration.health.charts import Charts, charts
 from integration.health.lag import Lag, flow_lags
 from integration.health.policy import FlowPolicy, policy_for
@@ -66,6 +67,7 @@ class HealthPage:
     systems: list[SystemNow]
     queues: list[QueueDepth]
     outbox: dict[str, int]
+    notifications: dict[str, int]
     charts: Charts
 
 
@@ -80,6 +82,12 @@ def outbox_counts() -> dict[str, int]:
         .order_by()
     )
     return {status.value: counts.get(status, 0) for status in OUTBOX_SHOWN}
+
+
+def notification_counts(now: datetime) -> dict[str, int]:
+    """The notification outbox: owed to a team for over five minutes, and given up on."""
+    late = notifications_due(now=now).filter(created_at__lt=now - timedelta(minutes=5))
+    return {"late": late.count(), "dead": notifications_dead().count()}
 
 
 def health_page(*, now: datetime | None = None) -> HealthPage:
@@ -110,5 +118,6 @@ def health_page(*, now: datetime | None = None) -> HealthPage:
         systems=systems,
         queues=queue_depths(now=now),
         outbox=outbox_counts(),
+        notifications=notification_counts(now),
         charts=charts(now=now, runs=runs),
     )

@@ -157,3 +157,22 @@ def test_problem_at_names_the_failing_system_and_is_a_dash_when_healthy(client_a
     assert _cell(body, Flow.ORDERS_OUT, "problem-at") == "—"
     assert "Magento answered 500 for" in _cell(body, Flow.ORDERS_IN, "flow-reason")
     assert SyncRun.objects.filter(flow=Flow.ORDERS_IN).count() == 2
+
+
+def test_notifications_the_outbox_owes_or_gave_up_on_are_on_the_page(client):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from exceptions_app.models import Notification
+    from tests.factories import UserFactory
+
+    old = timezone.now() - timedelta(minutes=20)
+    Notification.objects.create(team="ops", event="raised", subject="late", body="", created_at=old)
+    Notification.objects.create(
+        team="ops", event="raised", subject="dead", body="", dead_at=old, attempts=8
+    )
+    Notification.objects.create(team="ops", event="raised", subject="new", body="")
+    client.force_login(UserFactory(username="ops-health-outbox", roles=["ops"]))
+    html = client.get("/health/").content.decode()
+    assert "Owed for over 5 min 1 · given up after 8 attempts 1" in html
