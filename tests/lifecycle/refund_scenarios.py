@@ -68,3 +68,26 @@ def one_unit_back(payload: dict) -> dict:
 
 def money(value) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def adapter_for(running) -> ErpAdapter:
+    """A desk adapter on a test Tryton (a new one per call: replays close what they open)."""
+    from integration.connectors.backoff import CircuitBreaker, RetryPolicy
+    from integration.connectors.tryton.client import TrytonAdapter
+
+    return TrytonAdapter(
+        base_url=running.base_url,
+        database=running.database,
+        api_key=running.api_key,
+        breaker=CircuitBreaker("erp-lifecycle-test", threshold=1000),
+        policy=RetryPolicy(max_attempts=4, base_delay=0.05, max_delay=0.2, max_total=60),
+    )
+
+
+def own_tryton():
+    """A Tryton of the module's own (the sandbox numbers orders from 1 in every test, so two
+    modules' scenarios would share references on one server)."""
+    from sandbox.erp.testing import running_tryton
+
+    with running_tryton("document") as running:
+        yield running

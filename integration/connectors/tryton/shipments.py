@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from integration.connectors.erp import ErpCarrierService, ErpShipment
 from integration.connectors.tryton.codec import dec, record_id
@@ -56,7 +56,8 @@ class TrytonShipments:
                     effective_date=r.get("effective_date"),
                     tracking_number=r.get("shipping_reference") or "",
                     courier=(product or {}).get("name") or "",
-                    updated_at=write if isinstance(write, datetime) else None,
+                    # Tryton's timestamps are UTC without a zone.
+                    updated_at=write.replace(tzinfo=UTC) if isinstance(write, datetime) else None,
                     lines=lines,
                 )
             )
