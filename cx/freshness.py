@@ -71,6 +71,8 @@ def order_freshness(*, order: Order) -> tuple[SystemRead, SystemRead]:
         (order.erp_posted_at if in_erp else None, "sent to the ERP"),
         (_last_success(Flow.SHIPMENTS) if in_erp else None, "the shipments run from the ERP"),
     )
-    if erp_at is None:
-        erp_how = "not read yet: the order has not reached the ERP"
-    return _read("Magento", magento_at, magento_how, now), _read("ERP", erp_at, erp_how, now)
+    erp = _read("ERP", erp_at, erp_how, now)
+    if erp_at is None and not in_erp:
+        # Nothing to read: the desk itself has not sent the order (the page says why).
+        erp = SystemRead("ERP", None, "nothing to read: the desk has not sent the order yet", False)
+    return _read("Magento", magento_at, magento_how, now), erp

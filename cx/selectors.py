@@ -15,11 +15,6 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import models
 from django.db.models import (
-    CharField,
-    Exists,
-    F,
-    Func,
-    IntegerField,
     Lookup,
     OuterRef,
     Q,
@@ -54,6 +49,9 @@ QUERY_MAX_WORDS = 5
 # A name word shorter than this matches where a word starts (" jo…"), longer ones anywhere:
 # a trigram index cannot narrow "%jo%", and "jo" means the start of a name anyway.
 NAME_ANYWHERE_FROM = 3
+# The most orders a search lists, the newest ones: nobody pages past this on the phone, and the
+# cap keeps a common surname's thousands of matches from being joined back to every order.
+MATCHES_SHOWN = 200
 SHIPMENT_CANCELLED = "cancelled"  # Tryton's state for a shipment the warehouse will not send
 
 
@@ -121,25 +119,25 @@ def _name_pattern(word: str) -> str:
     return f"%{escaped}%" if len(word) >= NAME_ANYWHERE_FROM else f"% {escaped}%"
 
 
-def _orders_numbered(text: str) -> QuerySet:
-    """Orders whose number is `text` with or without its prefix and leading zeros; when one
-    carries exactly the number as typed ("EU-000000042"), that one alone."""
+def _numbered(text: str) -> QuerySet:
+    """Ids of the orders whose number is `text` with or without its prefix and leading zeros;
+    when one carries exactly the number as typed ("EU-000000042"), that one alone."""
     key = number_key(text)
     if not key:
-        return Order.objects.none()
+        return Order.objects.none().values("pk")
     orders = Order.objects.alias(number=order_number_key()).filter(number=key)
     exact = orders.filter(increment_id__in={text, text.upper()})
-    return exact if exact.exists() else orders
+    return (exact if exact.exists() else orders).values("pk").order_by("-pk")
 
 
-def _orders_with_postcode(compact: str) -> QuerySet:
-    """Orders whose shipping or billing postcode is `compact` however it was stored."""
+def _with_postcode(compact: str) -> QuerySet:
+    """Ids of the orders whose shipping or billing postcode is `compact` however stored."""
     addresses = OrderAddress.objects.alias(key=postcode_key()).filter(key=compact)
-    return Order.objects.filter(pk__in=addresses.values("order_id"))
+    return addresses.values("order_id").distinct().order_by("-order_id")
 
 
-def _orders_named(words: list[str]) -> QuerySet:
-    """Orders whose customer, or one address on them, has every word in its name.
+def _named(words: list[str]) -> QuerySet:
+    """Ids of the orders whose customer, or one address on them, has every word in its name.
 
     Two indexed reads joined by UNION, not an OR across the tables (which would read every
     order to test it): the guest orders Magento sends without customer names are found by
@@ -150,8 +148,17 @@ def _orders_named(words: list[str]) -> QuerySet:
     recipient = name_key("firstname", "lastname")
     by_customer = Order.objects.filter(*[FoldedLike(customer, p) for p in patterns])
     by_address = OrderAddress.objects.filter(*[FoldedLike(recipient, p) for p in patterns])
-    return Order.objects.filter(
-        pk__in=by_customer.values("pk").union(by_address.values("order_id"))
+    return by_customer.values("pk").union(by_address.values("order_id")).order_by("-pk")
+
+
+def _newest(ids: QuerySet) -> QuerySet:
+    """The orders of `ids` (order ids, last seen by the desk first; at most MATCHES_SHOWN),
+    newest first, without Magento's payload. Capped inside the subquery, so the join back to
+    the orders reads a few hundred rows by primary key, never the whole table."""
+    return (
+        Order.objects.filter(pk__in=ids[:MATCHES_SHOWN])
+        .defer("payload")
+        .order_by("-magento_created_at", "-pk")
     )
 
 
@@ -165,8 +172,8 @@ def order_search(*, query: str) -> OrderSearch:
     Which key is meant is read off the query: an "@" is an email, a number (with or without a
     store prefix) an order number (or, when no order has that number, a numeric postcode), a
     whole postcode a postcode, anything else a name (each word matching a first or last name,
-    partially). The orders come newest first, unevaluated and without their payload;
-    `order_rows_annotate` adds the table's columns to a page of them.
+    partially). The orders come newest first (at most MATCHES_SHOWN), unevaluated and without
+    their payload; `order_rows_annotate` adds the table's columns to a page of them.
     """
     query = (query or "").strip()
     if not query:
@@ -185,84 +192,78 @@ def order_search(*, query: str) -> OrderSearch:
     compact = re.sub(r"\s+", "", text).upper()
     if "@" in text:
         key = SearchKey.EMAIL
-        orders = Order.objects.alias(email=email_key()).filter(email=text.lower())
+        by_email = Order.objects.alias(email=email_key()).filter(email=text.lower())
+        ids = by_email.values("pk").order_by("-pk")
     elif _ORDER_NUMBER.match(text.upper()):
         key = SearchKey.ORDER_NUMBER
-        orders = _orders_numbered(text)
-        if compact.isascii() and compact.isdigit() and not orders.exists():
-            orders = _orders_with_postcode(compact)  # 75001: a French postcode, no order
+        ids = _numbered(text)
+        if compact.isascii() and compact.isdigit() and not ids.exists():
+            ids = _with_postcode(compact)  # 75001: a French postcode, no order number
     elif _POSTCODE_LIKE.match(compact):
         key = SearchKey.POSTCODE
-        orders = _orders_with_postcode(compact)
+        ids = _with_postcode(compact)
     else:
         key = SearchKey.NAME
         name = name_words(text)
         if not any(len(word) >= 2 for word in name):
             return _refused(query, key, "Type at least two letters of the customer's name.")
-        orders = _orders_named(name)
-    return OrderSearch(
-        query=query, key=key, orders=orders.defer("payload").order_by("-magento_created_at", "-pk")
-    )
+        ids = _named(name)
+    return OrderSearch(query=query, key=key, orders=_newest(ids))
 
 
 def order_rows_annotate(orders: Sequence[Order]) -> None:
-    """Add what the result table shows to a page of orders, in one query for the page.
+    """Add what the result table shows to a page of orders: four small indexed reads for the
+    page, whatever its size (each simpler to plan and compile than one query of subqueries).
 
     Done per page rather than on the search queryset so a name matching thousands of orders
     does not compute these for every match before the first 25 are cut.
     """
     if not orders:
         return
-    postcode = (
-        OrderAddress.objects.filter(order=OuterRef("pk"))
-        .order_by("-address_type")  # "shipping" before "billing"
-        .values("postcode")[:1]
-    )
-    dispatched = Shipment.objects.filter(
-        order=OuterRef("pk"), dispatched_at__isnull=False
-    ).order_by("-dispatched_at", "-pk")
-    preparing = (
-        Shipment.objects.filter(order=OuterRef("pk"), dispatched_at__isnull=True)
-        .exclude(erp_state=SHIPMENT_CANCELLED)
-        .order_by("-pk")
-    )
-    hold = OrderHold.objects.filter(order=OuterRef("pk"), released_at__isnull=True).order_by("pk")
-    # SKU and carrier exceptions name one order but hold many; the open holds say which.
-    held_by = (
-        OrderHold.objects.filter(order_id=OuterRef(OuterRef("pk")), released_at__isnull=True)
-        .annotate(fp=Concat("kind", Value(":"), "subject", output_field=CharField()))
-        .values("fp")
-    )
-    open_exceptions = (
-        DeskException.objects.filter(status__in=WORKING_STATUSES)
-        .filter(
-            Q(order_increment_id=OuterRef("increment_id")) | Q(fingerprint__in=Subquery(held_by))
-        )
-        .order_by()
-        .annotate(n=Func(F("pk"), function="COUNT"))
-        .values("n")
-    )
-    rows = Order.objects.filter(pk__in=[o.pk for o in orders]).values_list(
-        "pk",
-        Subquery(postcode),
-        Subquery(dispatched.values("dispatched_at")[:1]),
-        Subquery(dispatched.values("courier")[:1]),
-        Subquery(preparing.values("erp_state")[:1]),
-        Exists(preparing),
-        Subquery(hold.values("kind")[:1]),
-        Coalesce(Subquery(open_exceptions, output_field=IntegerField()), 0),
-    )
-    found = {pk: rest for pk, *rest in rows}
+    pks = [o.pk for o in orders]
+    postcodes: dict[int, dict[str, str]] = {}
+    for order_id, kind, postcode in OrderAddress.objects.filter(order_id__in=pks).values_list(
+        "order_id", "address_type", "postcode"
+    ):
+        postcodes.setdefault(order_id, {})[kind] = postcode
+    shipments: dict[int, list[tuple]] = {}
+    for row in (
+        Shipment.objects.filter(order_id__in=pks)
+        .order_by("pk")
+        .values_list("order_id", "dispatched_at", "courier", "magento_shipment_id", "erp_state")
+    ):
+        shipments.setdefault(row[0], []).append(row[1:])
+    holds: dict[int, list[str]] = {}
+    fingerprints: dict[str, set[int]] = {}
+    for order_id, kind, subject in (
+        OrderHold.objects.filter(order_id__in=pks, released_at__isnull=True)
+        .order_by("pk")
+        .values_list("order_id", "kind", "subject")
+    ):
+        holds.setdefault(order_id, []).append(kind)
+        # SKU and carrier exceptions name one order but hold many; the open holds say which.
+        fingerprints.setdefault(f"{kind}:{subject}", set()).add(order_id)
+    by_number = {o.increment_id: o.pk for o in orders}
+    counted: dict[int, set[int]] = {}
+    for pk, number, fingerprint in DeskException.objects.filter(
+        Q(order_increment_id__in=list(by_number)) | Q(fingerprint__in=list(fingerprints)),
+        status__in=WORKING_STATUSES,
+    ).values_list("pk", "order_increment_id", "fingerprint"):
+        for order_id in {by_number.get(number), *fingerprints.get(fingerprint, ())} - {None}:
+            counted.setdefault(order_id, set()).add(pk)
     for order in orders:
-        (
-            order.postcode,
-            order.dispatched_at,
-            order.dispatched_with,
-            order.preparing_state,
-            order.parcels_waiting,
-            order.hold_kind,
-            order.open_exceptions,
-        ) = found.get(order.pk, ("", None, "", "", False, "", 0))
+        mine = postcodes.get(order.pk, {})
+        order.postcode = mine.get("shipping") or mine.get("billing") or ""
+        parcels = shipments.get(order.pk, [])
+        sent = sorted((p for p in parcels if p[0] is not None), key=lambda p: p[0])
+        order.dispatched_at = sent[-1][0] if sent else None
+        order.dispatched_with = sent[-1][1] if sent else ""
+        order.magento_untold = any(not p[2] for p in sent)
+        preparing = [p[3] for p in parcels if p[0] is None and p[3] != SHIPMENT_CANCELLED]
+        order.preparing_state = preparing[-1] if preparing else ""
+        order.parcels_waiting = bool(preparing)
+        order.hold_kind = holds.get(order.pk, [""])[0]
+        order.open_exceptions = len(counted.get(order.pk, ()))
 
 
 def order_find(*, increment_id: str) -> Order | None:

@@ -49,7 +49,10 @@ def where_it_is(order: Order) -> tuple[str, str]:
         if order.parcels_waiting:
             return f"Part dispatched {when}, more to come", "info"
         courier = words.courier_words(order.dispatched_with, "")
-        return (f"Dispatched {when} with {courier}" if courier else f"Dispatched {when}"), "success"
+        phrase = f"Dispatched {when} with {courier}" if courier else f"Dispatched {when}"
+        if order.magento_untold:
+            return f"{phrase}; Magento not told yet", "info"
+        return phrase, "success"
     status = order.erp_status
     if status == OrderErpStatus.HELD or order.hold_kind:
         held_by = HELD_BY.get(order.hold_kind, "something to fix")
@@ -105,7 +108,7 @@ class OrderResultTable(tables.Table):
 
     def render_customer(self, record: Order) -> str:
         return format_html(
-            '{}<br><span class="small text-body-secondary text-break">{}</span>',
+            '{}<br><span class="small text-body-secondary customer-email">{}</span>',
             record.customer_name or "—",
             record.customer_email,
         )

@@ -14,6 +14,7 @@ from cx.freshness import order_freshness
 from cx.order_path import order_path
 from cx.path_steps import StepState
 from cx.selectors import (
+    MATCHES_SHOWN,
     QUERY_MAX_CHARS,
     SearchKey,
     cx_exceptions_open,
@@ -53,6 +54,7 @@ def order_lookup(request: HttpRequest) -> HttpResponse:
             "cx_exceptions": cx_open,
             "cx_exceptions_total": cx_total,
             "query_max_chars": QUERY_MAX_CHARS,
+            "matches_shown": MATCHES_SHOWN,
         },
     )
 

@@ -26,6 +26,7 @@ def make_order(increment_id: str, **kwargs):
     kwargs.setdefault("shipping_method", "flatrate_flatrate")
     kwargs.setdefault("shipping_description", "Flat Rate - Fixed")
     kwargs.setdefault("magento_created_at", PLACED)
+    kwargs.setdefault("first_seen_at", kwargs["magento_created_at"])  # pulled as it was placed
     order = OrderFactory(increment_id=increment_id, **kwargs)
     OrderAddressFactory(order=order, address_type="shipping", postcode=postcode)
     OrderAddressFactory(order=order, address_type="billing", postcode=postcode)

@@ -264,9 +264,10 @@ def test_the_result_page_reads_a_fixed_number_of_queries(client_as, django_asser
             hold_address(order)
         if n % 3 == 1:
             dispatch(order, told=n % 2 == 0, tracking=f"TT{n:09d}GB")
-    # Session read, user, roles, session save (3: savepoint + update); the page of orders and
-    # its columns (one query each, however many rows); the CX exceptions panel.
-    with django_assert_max_num_queries(9):
+    # Session read, user, roles, session save (3: savepoint + update); the page of orders, its
+    # columns (addresses, shipments, holds, exceptions: one query each, however many rows);
+    # the CX exceptions panel.
+    with django_assert_max_num_queries(12):
         response = client.get(LOOKUP, {"q": "patel"})
     assert response.status_code == 200
     assert len(response.context["table"].page.object_list) == 25
@@ -312,3 +313,15 @@ def test_the_cx_panel_names_each_exceptions_order_and_customer(client_as, orders
         row = body[start : body.index("</li>", start)]
         assert reverse("cx:order_detail", args=[exception.order_increment_id]) in row
         assert f"· {customer}" in row
+
+
+def test_a_common_name_lists_the_newest_orders_up_to_the_cap(client_as, monkeypatch):
+    from cx import selectors
+
+    monkeypatch.setattr(selectors, "MATCHES_SHOWN", 12)
+    for n in range(15):
+        make_order(f"{900 + n:09d}", customer_lastname="Smith")
+    assert len(found("smith")) == 12
+    assert set(found("smith")) == {f"{900 + n:09d}" for n in range(3, 15)}  # the newest 12
+    body = client_as("cx").get(LOOKUP, {"q": "smith"}).content.decode()
+    assert 'data-testid="matches-shown"' in body
