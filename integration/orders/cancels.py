@@ -21,17 +21,9 @@ from datetime import date, datetime
 
 from django.db import transaction
 from django.utils import dateformat, timezone
-from django_q.tasks import async_task
 
 from exceptions_app import notifications
-from exceptions_app.models import (
-    DeskException,
-    ExceptionKind,
-    Notification,
-    NotificationEvent,
-    System,
-    Team,
-)
+from exceptions_app.models import DeskException, ExceptionKind, Notification, System, Team
 from exceptions_app.services import exception_auto_resolve, exception_raise
 from integration.connectors.erp import CancelStatus, ErpAdapter, ErpShipment
 from integration.models import Order, OrderErpStatus, OrderHold
@@ -83,22 +75,18 @@ def _shipments_evidence(shipments: Sequence[ErpShipment]) -> list[dict]:
 
 
 def cx_tell(exception: DeskException) -> Notification:
-    """Customer service hears of an ops exception a customer will ask about (an outbox row,
-    delivered after commit like every notification)."""
+    """Customer service hears of an ops exception a customer will ask about (an outbox row in
+    the caller's transaction, delivered like every notification)."""
     body = (
         f"{exception.message}\n\nThe operations team owns it; this is so you can answer the "
         f"customer.\n\n{notifications.exception_url(exception)}"
     )
-    notification = Notification.objects.create(
+    return notifications.notify_team(
         exception=exception,
         team=Team.CX,
-        event=NotificationEvent.RAISED,
-        recipients=notifications.team_recipients(Team.CX),
         subject=f"[desk] For customer service: {exception.get_kind_display()} {exception.subject}",
         body=body,
     )
-    transaction.on_commit(lambda: async_task(notifications.DELIVER_TASK, notification.pk))
-    return notification
 
 
 def _hold_add(order: Order, cause: Cause) -> None:

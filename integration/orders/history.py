@@ -14,7 +14,7 @@ from enum import StrEnum
 from django.conf import settings
 from django.utils import timezone
 
-from exceptions_app.models import ExceptionKind, System
+from exceptions_app.models import LIVE_STATUSES, DeskException, ExceptionKind, System
 from exceptions_app.services import exception_auto_resolve, exception_raise
 from integration.bulk_sql import chunked
 from integration.connectors.backoff import CircuitOpenError, ConnectorError
@@ -106,17 +106,26 @@ def books_close(
     *, erp: ErpAdapter, limit: int = 200
 ) -> tuple[int, list[tuple[str, ErpRejected | ConnectorError]]]:
     """Post the invoices of books-only sales (dated the day Magento took the order); returns
-    (closed, [(order, error)]). A sale the ERP has not processed yet is tried on the next run.
+    (closed, [(order, error)]). The pass stops at a sale the ERP has not processed yet (its
+    invoice does not exist) and takes it up again on the next run.
 
-    A refusal (no open fiscal period for that date, say) is one `order_post_failed`
-    exception on the order carrying the ERP's words; an unreachable ERP stops the pass.
+    A refusal (no open fiscal period for that date, or a later invoice already numbered in
+    the sequence) is one `order_post_failed` exception on the order carrying the ERP's words,
+    for finance to decide; an unreachable ERP stops the pass.
     """
+    refused = DeskException.objects.filter(
+        kind=ExceptionKind.ORDER_POST_FAILED, status__in=LIVE_STATUSES
+    ).values("subject")
     orders = list(
         Order.objects.filter(
             erp_status=OrderErpStatus.POSTED, fulfilled_outside=True, erp_books_closed_at=None
         )
+        # One the ERP refused waits for finance (a replay of its exception lets it try again).
+        .exclude(increment_id__in=refused)
         .only("pk", "increment_id", "magento_created_at", "grand_total", "currency_code")
-        .order_by("pk")[:limit]
+        # Oldest first: an ERP numbers invoices in date order and refuses one dated before
+        # the last it numbered (Tryton does), so history is invoiced as it happened.
+        .order_by("magento_created_at", "pk")[:limit]
     )
     closed = 0
     failed: list[tuple[str, ErpRejected | ConnectorError]] = []
@@ -130,7 +139,7 @@ def books_close(
         except (ErpRejected, ConnectorError) as exc:
             failed.append((order.increment_id, exc))
             if isinstance(exc, ConnectorError) and exc.retryable:
-                continue  # the next run tries again
+                break  # the next run tries again, from this order on
             exception_raise(
                 kind=ExceptionKind.ORDER_POST_FAILED,
                 subject=order.increment_id,
@@ -145,12 +154,14 @@ def books_close(
                 currency=order.currency_code,
             )
             continue
-        if done:
-            Order.objects.filter(pk=order.pk).update(erp_books_closed_at=timezone.now())
-            exception_auto_resolve(
-                kind=ExceptionKind.ORDER_POST_FAILED,
-                subject=order.increment_id,
-                note=f"The books invoice of order {order.increment_id} is posted.",
-            )
-            closed += 1
+        if not done:
+            # Not processed by the ERP yet: stop here, so no later invoice is numbered first.
+            break
+        Order.objects.filter(pk=order.pk).update(erp_books_closed_at=timezone.now())
+        exception_auto_resolve(
+            kind=ExceptionKind.ORDER_POST_FAILED,
+            subject=order.increment_id,
+            note=f"The books invoice of order {order.increment_id} is posted.",
+        )
+        closed += 1
     return closed, failed

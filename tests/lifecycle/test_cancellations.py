@@ -4,6 +4,7 @@ has, exactly one `cancel_after_dispatch` exception says which parcel to stop (CX
 
 import pytest
 
+from cx.order_path import order_path
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus, Notification
 from integration.models import Order, OrderErpStatus, OrderHold
 from sandbox.magento.app import sandbox_state
@@ -72,6 +73,10 @@ def test_a_cancel_after_the_warehouse_packed_it_raises_one_exception_and_tells_c
     assert exception.evidence["shipments"][0]["state"] == "packed"
     told = Notification.objects.filter(exception=exception, team="cx")
     assert told.count() == 1
+    assert order_path(increment_id=reference).headline.endswith(
+        "after the warehouse had packed it: the warehouse has been asked to stop the parcel "
+        "(the operations team is on it)."
+    )
     # The parcel is not cancelled behind the warehouse's back: the sale stays as it was.
     assert Order.objects.get(increment_id=reference).erp_status == OrderErpStatus.POSTED
     assert live_sales(tryton_server, [reference]) == [reference]

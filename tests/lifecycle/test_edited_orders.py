@@ -3,6 +3,7 @@ and a real Tryton: the ERP never keeps both as live sales."""
 
 import pytest
 
+from cx.order_path import order_path
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
 from integration.models import Order, OrderErpStatus
 from sandbox.magento.app import sandbox_state
@@ -85,6 +86,10 @@ def test_an_edit_after_the_warehouse_packed_the_original_holds_the_replacement_f
     assert exception.evidence["original"] == original["increment_id"]
     assert original["increment_id"] in exception.message and "is packed" in exception.message
     assert not DeskException.objects.filter(kind=ExceptionKind.CANCEL_AFTER_DISPATCH).exists()
+    assert order_path(increment_id=replacement["increment_id"]).headline == (
+        "Waiting: it replaces an order the warehouse had already packed or dispatched, so nobody "
+        "sends both — the operations team is fixing it."
+    )
 
     # The person stops the original's parcel: the desk cancels its sale and posts the edit.
     warehouse_cancels(tryton_server, original["increment_id"])
