@@ -222,8 +222,14 @@ class ErpAdapter(Protocol):
     def shipments_for_references(self, references: Sequence[str]) -> list[ErpShipment]:
         """Every customer shipment, any state, of the sales with these references."""
 
-    def invoices_for_references(self, references: Sequence[str]) -> list[ErpInvoice]:
-        """Posted customer invoices of the sales with these references."""
+    def invoices_for_references(
+        self, references: Sequence[str], *, include_draft: bool = False
+    ) -> list[ErpInvoice]:
+        """Posted customer invoices of the sales with these references (and those still in
+        draft, with `include_draft`)."""
+
+    def invoice_post(self, invoice: ErpInvoice) -> ErpInvoice:
+        """Book a draft customer invoice (a booked one is returned as it is); safe to repeat."""
 
     def carrier_services(self) -> list[ErpCarrierService]:
         """The courier services the ERP can ship with (what a shipping method maps to)."""

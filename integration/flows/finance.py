@@ -67,7 +67,9 @@ def finance_run(*, erp: ErpAdapter, day: date | None = None) -> SyncRun:
         invoices: dict[str, ErpInvoice] = {}
         refs = [o.increment_id for o in orders]
         for chunk in range(0, len(refs), 200):
-            for invoice in erp.invoices_for_references(refs[chunk : chunk + 200]):
+            for invoice in erp.invoices_for_references(
+                refs[chunk : chunk + 200], include_draft=True
+            ):
                 invoices.setdefault(invoice.sale_reference, invoice)
         batch, _ = FinanceBatch.objects.get_or_create(
             day=day, defaults={"status": FinanceBatchStatus.POSTED}
@@ -84,6 +86,9 @@ def finance_run(*, erp: ErpAdapter, day: date | None = None) -> SyncRun:
                 )
                 continue
             try:
+                # Magento invoiced and charged the order: its ERP invoice is booked first
+                # (invoiced on order, Tryton leaves it in draft), then paid.
+                invoice = erp.invoice_post(invoice)
                 reference = erp.payment_record(
                     invoice=invoice,
                     amount=order.total_paid,

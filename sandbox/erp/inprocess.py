@@ -152,10 +152,20 @@ class FakeErp(ErpAdapter):
         wanted = set(references)
         return [s for s in self.shipments if s.sale_reference in wanted]
 
-    def invoices_for_references(self, references: Sequence[str]) -> list[ErpInvoice]:
+    def invoices_for_references(
+        self, references: Sequence[str], *, include_draft: bool = False
+    ) -> list[ErpInvoice]:
         self._call()
         wanted = set(references)
-        return [i for i in self.invoices if i.sale_reference in wanted]
+        states = {"posted", "paid", "draft"} if include_draft else {"posted", "paid"}
+        return [i for i in self.invoices if i.sale_reference in wanted and i.state in states]
+
+    def invoice_post(self, invoice: ErpInvoice) -> ErpInvoice:
+        self._call()
+        posted = replace(invoice, state="posted") if invoice.state == "draft" else invoice
+        with self._lock:
+            self.invoices = [posted if i.erp_id == invoice.erp_id else i for i in self.invoices]
+        return posted
 
     def payment_record(
         self, *, invoice: ErpInvoice, amount: Decimal, paid_on: date, reference: str

@@ -154,8 +154,13 @@ class TrytonAdapter(ErpAdapter):
     def shipments_for_references(self, references: Sequence[str]) -> list[ErpShipment]:
         return self.shipments.shipments_for_references(references)
 
-    def invoices_for_references(self, references: Sequence[str]) -> list[ErpInvoice]:
-        return self.finance.invoices_for_references(references)
+    def invoices_for_references(
+        self, references: Sequence[str], *, include_draft: bool = False
+    ) -> list[ErpInvoice]:
+        return self.finance.invoices_for_references(references, include_draft=include_draft)
+
+    def invoice_post(self, invoice: ErpInvoice) -> ErpInvoice:
+        return self.finance.invoice_post(invoice)
 
     def payment_record(
         self, *, invoice: ErpInvoice, amount: Decimal, paid_on: date, reference: str
