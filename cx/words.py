@@ -89,6 +89,10 @@ EXCEPTION_MEANS: dict[str, str] = {
     ExceptionKind.SETTLEMENT_MISMATCH: (
         "the payment provider's settlement differs from what was charged (a finance matter)"
     ),
+    ExceptionKind.REFUND_POST_FAILED: (
+        "the refund is not in the ERP's books yet (a finance matter; the customer has been "
+        "refunded)"
+    ),
 }
 
 # The button on a blocked step that opens the exception, by what its owner does there.
@@ -197,15 +201,6 @@ def day(moment: datetime | None) -> str:
     return dateformat.format(timezone.localtime(moment), "j M Y")
 
 
-def short_day(moment: datetime | None) -> str:
-    """Short date ("24 Nov" this year, "24 Nov 2024" otherwise) for tables short of width."""
-    if moment is None:
-        return ""
-    local = timezone.localtime(moment)
-    same_year = local.year == timezone.localtime().year
-    return dateformat.format(local, "j M" if same_year else "j M Y")
-
-
 def day_and_time(moment: datetime | None) -> str:
     if moment is None:
         return ""
@@ -249,3 +244,13 @@ def sentence(phrase: str) -> str:
         return ""
     phrase = phrase[0].upper() + phrase[1:]
     return phrase if phrase.endswith((".", "!", "?")) else phrase + "."
+
+
+def quantity_words(quantity: Decimal) -> str:
+    """2, 1.5: a quantity without trailing zeros."""
+    return f"{quantity.normalize():f}"
+
+
+def items_words(lines: Iterable[tuple[str, Decimal]], names: dict[str, str]) -> str:
+    """ "1 × Joust Duffle Bag, 2 × MS10-XS-Blue": what a parcel or a refund holds, named."""
+    return ", ".join(f"{quantity_words(qty)} × {names.get(code) or code}" for code, qty in lines)

@@ -301,3 +301,24 @@ def test_a_missing_phone_number_is_shown_as_missing(db):
     )
     assert [line.text for line in shipping.lines if line.flagged] == ["(Phone missing)"]
     assert "no usable phone number" in shipping.problem
+
+
+def test_the_exception_panel_lists_the_one_due_soonest_first(client_as, db):
+    from exceptions_app.services import exception_raise
+
+    order = make_order("000000180")
+    raised = {}
+    for kind in ("tax_variance", "order_post_failed", "address_invalid"):  # 5 days, 2 h, 8 h
+        raised[kind] = exception_raise(
+            kind=kind,
+            subject=order.increment_id,
+            message=kind,
+            system="integration",
+            order_increment_id=order.increment_id,
+        )
+    path = order_path(increment_id="000000180")
+    listed = [view.exception.kind for view in path.exceptions_open]
+    assert listed == ["order_post_failed", "address_invalid", "tax_variance"]
+    body = client_as("cx").get(detail("000000180")).content.decode()
+    positions = [body.index(f'data-exception="{raised[kind].pk}"') for kind in listed]
+    assert positions == sorted(positions)
