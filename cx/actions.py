@@ -51,9 +51,9 @@ def _refresh_words(result: RefreshResult) -> tuple[str, str]:
 def order_refresh_now(request: HttpRequest, increment_id: str) -> HttpResponse:
     """Re-read the order from Magento and the ERP now."""
     result = order_refresh(increment_id=increment_id)
-    read, missing = _refresh_words(result)
-    if request.htmx:
+    if request.htmx:  # the page says per system what it read or why not
         return order_page(request, increment_id, refresh=result)
+    read, missing = _refresh_words(result)
     return _answer(request, increment_id, flash=read, error=missing)
 
 
