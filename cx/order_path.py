@@ -19,6 +19,7 @@ from cx.path_steps import (
     path_headline,
     path_steps,
 )
+from cx.refunds import credit_memos_for, refund_headline, refund_steps
 from cx.selectors import OrderRecords, order_records
 from cx.step_timing import TimedStep, steps_timed
 from exceptions_app.models import DeskException, ExceptionKind, Team
@@ -260,10 +261,16 @@ def order_path(*, increment_id: str, now: datetime | None = None) -> OrderPath |
         failed=_working(exceptions, ExceptionKind.ORDER_POST_FAILED),
         drift=next(iter(_working(exceptions, ExceptionKind.STATUS_DRIFT)), None),
         courier_service=records.courier_service,
+        line_names={line.sku: line.name for line in records.lines if line.name},
     )
     life = lifecycle_for(order, exceptions)
-    steps = lifecycle_steps(facts, life, path_steps(facts))
-    headline, tone = lifecycle_headline(facts, life) or path_headline(facts, steps)
+    memos = credit_memos_for(order)
+    steps = refund_steps(
+        order, memos, records.lines, exceptions, lifecycle_steps(facts, life, path_steps(facts))
+    )
+    headline, tone = refund_headline(
+        order, memos, *(lifecycle_headline(facts, life) or path_headline(facts, steps))
+    )
     current = next((s.key for s in steps if s.state in (StepState.CURRENT, StepState.BLOCKED)), "")
     if not current:
         current = DONE if steps[-1].state == StepState.DONE else steps[0].key

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import models
 
@@ -75,6 +76,7 @@ class PathFacts:
     failed: tuple[DeskException, ...]  # working order_post_failed exceptions
     drift: DeskException | None  # the working status_drift exception, if any
     courier_service: str
+    line_names: dict[str, str] = field(default_factory=dict)  # SKU -> item name, for parcels
 
     @property
     def erp(self) -> str:
@@ -109,6 +111,29 @@ def dispatch_words(shipment: Shipment, courier_service: str) -> str:
     if shipment.tracking_number:
         text += f", tracking {shipment.tracking_number}"
     return text
+
+
+def parcel_items(shipment: Shipment, facts: PathFacts) -> str:
+    """What the parcel holds, as the ERP listed it ("1 × Joust Duffle Bag"); "" if unknown."""
+    lines = [
+        (str(code), Decimal(str(qty)))
+        for code, qty in (shipment.payload or {}).get("lines") or []
+        if Decimal(str(qty)) > 0
+    ]
+    return words.items_words(lines, facts.line_names)
+
+
+def parcel_words(shipment: Shipment, facts: PathFacts) -> str:
+    """ "Parcel 12 (1 × Joust Duffle Bag): dispatched on 3 Mar 2026 with …, tracking …"."""
+    items = parcel_items(shipment, facts)
+    where = (
+        dispatch_words(shipment, facts.courier_service)
+        if shipment.dispatched_at is not None
+        else words.shipment_state_words(shipment.erp_state)
+    )
+    return words.sentence(
+        f"Parcel {shipment.erp_shipment_id}" + (f" ({items})" if items else "") + f": {where}"
+    )
 
 
 def _magento_step(facts: PathFacts) -> PathStep:
@@ -222,6 +247,29 @@ def _erp_step(facts: PathFacts) -> PathStep:
 def _warehouse_step(facts: PathFacts) -> PathStep:
     title = "Picked and dispatched by the warehouse"
     dispatched, in_progress = facts.dispatched, facts.in_progress
+    if dispatched and in_progress:
+        parcels = len(dispatched) + len(in_progress)
+        return PathStep(
+            "warehouse",
+            title,
+            StepState.CURRENT,
+            words.sentence(
+                f"Partly dispatched: {len(dispatched)} of {parcels} parcels have left, the rest "
+                f"is {words.shipment_state_words(in_progress[0].erp_state)}"
+            ),
+            details=tuple(parcel_words(s, facts) for s in [*dispatched, *in_progress]),
+        )
+    if len(dispatched) > 1:
+        return PathStep(
+            "warehouse",
+            title,
+            StepState.DONE,
+            words.sentence(
+                f"Dispatched in {len(dispatched)} parcels, the last "
+                + dispatch_words(dispatched[-1], facts.courier_service)
+            ),
+            details=tuple(parcel_words(s, facts) for s in dispatched),
+        )
     if dispatched:
         return PathStep(
             "warehouse",
@@ -323,6 +371,20 @@ def path_headline(facts: PathFacts, steps: tuple[PathStep, ...]) -> tuple[str, T
         )
     if facts.dispatched:
         text = words.sentence(dispatch_words(facts.dispatched[-1], facts.courier_service))
+        if facts.in_progress:
+            rest = ", ".join(filter(None, (parcel_items(s, facts) for s in facts.in_progress)))
+            text = words.sentence(
+                "Partly dispatched: one parcel "
+                + dispatch_words(facts.dispatched[-1], facts.courier_service)
+                + "; the rest"
+                + (f" ({rest})" if rest else "")
+                + f" is {words.shipment_state_words(facts.in_progress[0].erp_state)}"
+            )
+        elif len(facts.dispatched) > 1:
+            text = words.sentence(
+                f"Dispatched in {len(facts.dispatched)} parcels: "
+                + "; ".join(dispatch_words(s, facts.courier_service) for s in facts.dispatched)
+            )
         if facts.untold and facts.drift is not None:
             return (
                 text[:-1]
@@ -332,7 +394,7 @@ def path_headline(facts: PathFacts, steps: tuple[PathStep, ...]) -> tuple[str, T
                 ),
                 Tone.WARNING,
             )
-        return text, Tone.SUCCESS
+        return text, Tone.INFO if facts.in_progress else Tone.SUCCESS
     holds_open = facts.holds_open
     if holds_open:
         first = holds_open[0]
