@@ -1,12 +1,11 @@
 """Customer service, in a real browser at 1280×800: answers "where is my order?" by number and by
 surname in under ten seconds, reads a held order and follows it to the address fix, refreshes an
 order from the systems with the ERP down, tells Magento of a shipment and comments on an ops
-exception. The screenshots of docs/cx.md are taken here."""
+exception. The screenshots of docs/cx.md are taken here (published by `make docs-screenshots`)."""
 
 import time
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +23,7 @@ from tests.factories import PASSWORD, OrderLineFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+DOCS_SHOT_MAX_BYTES = 200_000  # the guide's pictures stay small
 ANSWER_WITHIN_SECONDS = 10
 WIDTH = 1280
 
@@ -35,13 +34,6 @@ def saved_replayers():
     yield
     replay_registry._REPLAYERS.clear()
     replay_registry._REPLAYERS.update(saved)
-
-
-def doc_shot(page, name: str, selector: str | None = None) -> None:
-    """A screenshot for docs/cx.md: the visible screen (or one part of it), kept small."""
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    target = page.locator(selector) if selector else page
-    target.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"), animations="disabled")
 
 
 def sign_in(page, live_server, next_url: str = "/cx/orders/") -> None:
@@ -147,13 +139,16 @@ def _seed() -> None:
     )
 
 
-def test_cx_answers_where_is_my_order_in_under_ten_seconds(live_server, page, screenshot):
+def test_cx_answers_where_is_my_order_in_under_ten_seconds(
+    live_server, page, screenshot, docs_screenshot
+):
     _seed()
+    shots = []
     errors: list[str] = []
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     sign_in(page, live_server)
     page.wait_for_selector("[data-testid=lookup-help]")
-    doc_shot(page, "cx-lookup-empty")
+    shots.append(docs_screenshot(page, "cx-lookup-empty", animations="disabled"))
 
     # By order number, without the store prefix or zeros: straight to the order.
     started = time.monotonic()
@@ -182,7 +177,7 @@ def test_cx_answers_where_is_my_order_in_under_ten_seconds(live_server, page, sc
     assert width["page"] <= WIDTH, width
     assert width["table"] <= width["room"], width  # no column cut off or scrolled away
     assert str(timezone.localdate().year) in row.inner_text()  # dates carry the year
-    doc_shot(page, "cx-lookup-results")
+    shots.append(docs_screenshot(page, "cx-lookup-results", animations="disabled"))
     screenshot(page, "cx-lookup-results")
 
     # By postcode however it is read out: the held order and a billing match.
@@ -201,18 +196,22 @@ def test_cx_answers_where_is_my_order_in_under_ten_seconds(live_server, page, sc
     assert "Unit price (ex VAT)" in page.inner_text(".order-lines thead")
     assert "Row total (inc VAT)" in page.inner_text(".order-lines thead")
     assert page.evaluate("document.documentElement.scrollWidth") <= WIDTH
-    doc_shot(page, "cx-order-held")
+    shots.append(docs_screenshot(page, "cx-order-held", animations="disabled"))
     screenshot(page, "cx-order-held")
 
     page.click("[data-testid=fix-address]")
     page.wait_for_selector("[data-testid=address-form]")
     assert "/ops/exceptions/" in page.url
-    doc_shot(page, "cx-address-fix")
+    shots.append(docs_screenshot(page, "cx-address-fix", animations="disabled"))
     assert errors == []
+    assert all(shot.stat().st_size < DOCS_SHOT_MAX_BYTES for shot in shots), shots
 
 
-def test_cx_refreshes_an_order_with_the_erp_down_and_tells_magento(live_server, page, screenshot):
+def test_cx_refreshes_an_order_with_the_erp_down_and_tells_magento(
+    live_server, page, screenshot, docs_screenshot
+):
     _seed()
+    shots = []
     told = []
 
     def tell(exception):
@@ -247,7 +246,7 @@ def test_cx_refreshes_an_order_with_the_erp_down_and_tells_magento(live_server, 
     assert link.inner_text() == "TT987654321GB"
     assert link.get_attribute("href").endswith("/tracking-results/TT987654321GB")
     assert link.get_attribute("rel") == "noopener noreferrer"
-    doc_shot(page, "cx-order-drift")
+    shots.append(docs_screenshot(page, "cx-order-drift", animations="disabled"))
     screenshot(page, "cx-order-drift")
 
     with connections_override(
@@ -260,7 +259,7 @@ def test_cx_refreshes_an_order_with_the_erp_down_and_tells_magento(live_server, 
     assert "Magento says “processing”." in result
     assert "The ERP did not answer" in result
     assert "refreshed from Magento" in page.inner_text(".as-of[data-system=magento]")
-    doc_shot(page, "cx-order-refresh-erp-down")
+    shots.append(docs_screenshot(page, "cx-order-refresh-erp-down", animations="disabled"))
     screenshot(page, "cx-order-refresh-erp-down")
 
     page.click("[data-testid=tell-magento]")
@@ -277,5 +276,7 @@ def test_cx_refreshes_an_order_with_the_erp_down_and_tells_magento(live_server, 
     failed = DeskException.objects.get(order_increment_id="000004150")
     assert failed.status == ExceptionStatus.OPEN
     assert failed.timeline.filter(verb="commented", actor__username="cx-browser").exists()
-    doc_shot(page, "cx-order-comment", "[data-testid=order-exceptions]")
+    exceptions = page.locator("[data-testid=order-exceptions]")
+    shots.append(docs_screenshot(exceptions, "cx-order-comment"))
     assert errors == []
+    assert all(shot.stat().st_size < DOCS_SHOT_MAX_BYTES for shot in shots), shots
