@@ -16,15 +16,12 @@ from django.utils import timezone
 
 from exceptions_app.models import System
 from integration.connections import erp_adapter, magento_client
-from integration.connectors.backoff import ConnectorError, NotFoundError, RetryPolicy
+from integration.connectors.backoff import INTERACTIVE_POLICY, ConnectorError, NotFoundError
 from integration.connectors.magento.criteria import SearchCriteria
 from integration.flows.finance import invoice_record
 from integration.flows.shipments import shipment_record
 from integration.models import Order
 from integration.orders.upsert import orders_upsert
-
-# Somebody is waiting: one quick retry at most, not the flows' two-minute budget.
-INTERACTIVE_POLICY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0, max_total=5.0)
 
 
 @dataclass(frozen=True)
@@ -78,6 +75,7 @@ def _erp_refresh(order: Order) -> SystemRefresh:
     reference = order.increment_id
     try:
         with erp_adapter() as erp:
+            erp.interactive()
             sale = erp.sales_by_references([reference]).get(reference)
             shipments = erp.shipments_for_references([reference])
             invoices = erp.invoices_for_references([reference])

@@ -112,6 +112,12 @@ class RetryPolicy:
     max_total: float = 120.0
 
 
+# Somebody is waiting on the answer (a CX refresh, a probe): one quick retry at most, not the
+# flows' two-minute budget.
+INTERACTIVE_POLICY = RetryPolicy(max_attempts=2, base_delay=0.2, max_delay=1.0, max_total=5.0)
+INTERACTIVE_TIMEOUT_SECONDS = 5.0
+
+
 class CircuitBreaker:
     """Closed → open after `threshold` consecutive transient failures; half-open after `reset`.
 

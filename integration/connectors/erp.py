@@ -183,6 +183,10 @@ class ErpAdapter(Protocol):
     def __enter__(self) -> Self:
         return self
 
+    def interactive(self) -> Self:
+        """Somebody is waiting: at most one quick retry and short timeouts from now on."""
+        return self
+
     def __exit__(self, *exc: object) -> None:
         self.close()
 

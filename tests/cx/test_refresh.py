@@ -207,3 +207,30 @@ def test_the_erp_is_called_outside_any_database_transaction(magento_app):
     with connections_override(magento=lambda: sandbox_magento(magento_app), erp=lambda: erp):
         order_refresh(increment_id=payload["increment_id"])
     assert erp.in_transaction == [False, False, False]
+
+
+def test_a_refresh_gives_the_erp_one_quick_retry_not_the_flows_budget():
+    import httpx
+
+    from integration.connectors.backoff import INTERACTIVE_POLICY, CircuitBreaker, ConnectorError
+    from integration.connectors.tryton.client import TrytonAdapter
+
+    calls = []
+
+    def down(request):
+        calls.append(request.url.path)
+        return httpx.Response(503, json={"error": "down"})
+
+    adapter = TrytonAdapter(
+        base_url="http://erp.test",
+        database="db",
+        api_key="k",
+        transport=httpx.MockTransport(down),
+        breaker=CircuitBreaker("erp-interactive-test", threshold=1000),
+        sleep=lambda seconds: None,
+    )
+    with adapter.interactive() as erp:
+        assert erp.policy == INTERACTIVE_POLICY
+        with pytest.raises(ConnectorError):
+            erp.sales_by_references(["000000001"])
+    assert len(calls) == INTERACTIVE_POLICY.max_attempts

@@ -98,6 +98,10 @@ class TrytonAdapter(ErpAdapter):
         """Close the pooled connections; a second close is a no-op."""
         self.tryton.close()
 
+    def interactive(self) -> TrytonAdapter:
+        self.tryton.interactive()
+        return self
+
     # -- the transport's state --
 
     @property

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import httpx
 
 from integration.connectors.backoff import (
+    INTERACTIVE_POLICY,
+    INTERACTIVE_TIMEOUT_SECONDS,
     AuthError,
     CircuitBreaker,
     ConnectorError,
@@ -113,6 +115,11 @@ class TrytonTransport:
     def close(self) -> None:
         """Close the pooled connections; httpx makes a second close a no-op."""
         self._http.close()
+
+    def interactive(self) -> None:
+        """Somebody is waiting on the answer: one quick retry and a short timeout."""
+        self.policy = INTERACTIVE_POLICY
+        self._http.timeout = httpx.Timeout(INTERACTIVE_TIMEOUT_SECONDS, connect=2.0)
 
     def request(
         self,
