@@ -264,6 +264,8 @@ SYNC_STOCK_BATCH = env_int("SYNC_STOCK_BATCH", 500)
 SYNC_STOCK_MAX_ATTEMPTS = env_int("SYNC_STOCK_MAX_ATTEMPTS", 5)
 SYNC_STOCK_TOLERANCE = env_int("SYNC_STOCK_TOLERANCE", 0)
 SYNC_ORDER_STUCK_MINUTES = env_int("SYNC_ORDER_STUCK_MINUTES", 60)
+# How long after dispatch Magento may still not know of a shipment before it is status drift.
+SYNC_STATUS_DRIFT_GRACE_MINUTES = env_int("SYNC_STATUS_DRIFT_GRACE_MINUTES", 60)
 # How long a worker's claim on an order it is posting lasts; longer than the ERP retry budget
 # for the three calls of a post, so a slow but live worker is never overtaken.
 SYNC_POST_CLAIM_SECONDS = env_int("SYNC_POST_CLAIM_SECONDS", int(ERP_RETRY_BUDGET) * 3 + 60)

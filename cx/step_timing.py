@@ -4,7 +4,8 @@ late (DESIGN §3, §4). The SLAs are the desk's own, never new ones:
 - in the ERP within `SYNC_ORDER_STUCK_MINUTES` of the desk first seeing the paid order (the
   `order_stuck` check's limit), for both the desk's check and the ERP step;
 - dispatched within `SYNC_DISPATCH_SLA_HOURS` of reaching the ERP (the same check's limit);
-- Magento told within an hour of dispatch (the `status_drift` check's grace);
+- Magento told within SYNC_STATUS_DRIFT_GRACE_MINUTES of dispatch (the `status_drift` check's
+  grace);
 - while an exception stops a step, that exception's own due time (`sla_due_at`, from the
   routing rules, whose defaults are `exceptions_app.kinds.KINDS[kind].sla_minutes`).
 
@@ -24,8 +25,11 @@ from exceptions_app.kinds import KINDS
 from exceptions_app.models import DeskException
 from integration.models import OrderErpStatus
 
-# integration.flows.checks.check_status_drift raises a status drift an hour after dispatch.
-TELL_MAGENTO_GRACE = timedelta(hours=1)
+
+# integration.flows.checks.check_status_drift raises a status drift this long after dispatch.
+def _tell_magento_grace() -> timedelta:
+    return timedelta(minutes=settings.SYNC_STATUS_DRIFT_GRACE_MINUTES)
+
 
 SOURCES = {
     "magento": "Magento",
@@ -149,7 +153,7 @@ def _warehouse_timing(step: PathStep, facts: PathFacts, now: datetime) -> StepTi
 
 
 def _told_timing(step: PathStep, facts: PathFacts, now: datetime) -> StepTiming:
-    sla = f"Magento told within {duration_words(TELL_MAGENTO_GRACE)} of dispatch"
+    sla = f"Magento told within {duration_words(_tell_magento_grace())} of dispatch"
     if step.state == StepState.SKIPPED:
         return _timing("told")
     if not facts.dispatched:
@@ -162,7 +166,7 @@ def _told_timing(step: PathStep, facts: PathFacts, now: datetime) -> StepTiming:
         "told",
         at=pushed,
         sla=sla,
-        due_at=last.dispatched_at + TELL_MAGENTO_GRACE,
+        due_at=last.dispatched_at + _tell_magento_grace(),
         now=now,
         done_at=pushed,
     )

@@ -100,10 +100,11 @@ def check_order_stuck(*, now: datetime) -> int:
 
 
 def check_status_drift(*, now: datetime) -> int:
-    """Dispatched in the ERP but Magento not told (after an hour's grace)."""
+    """Dispatched in the ERP but Magento not told (after SYNC_STATUS_DRIFT_GRACE_MINUTES)."""
     late = list(
         Shipment.objects.filter(
-            dispatched_at__lt=now - timedelta(hours=1), magento_shipment_id=""
+            dispatched_at__lt=now - timedelta(minutes=settings.SYNC_STATUS_DRIFT_GRACE_MINUTES),
+            magento_shipment_id="",
         ).select_related("order")
     )
     drifting = set()
