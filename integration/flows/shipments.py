@@ -219,6 +219,17 @@ def left_out_words(order: Order, shipment: Shipment, told: Told) -> str:
     )
 
 
+def _parcels_record(erp: ErpAdapter, orders: dict[str, Order], references: set[str]) -> None:
+    """Record the other ERP shipments of orders that just had a parcel dispatched: an order the
+    warehouse ships in part has the rest waiting in a shipment of its own."""
+    for chunk_start in range(0, len(references), 200):
+        chunk = sorted(references)[chunk_start : chunk_start + 200]
+        for shipment in erp.shipments_for_references(chunk):
+            order = orders.get(shipment.sale_reference)
+            if order is not None and shipment.state != DISPATCHED:
+                shipment_record(order=order, shipment=shipment)
+
+
 def shipments_run(*, magento: MagentoClient, erp: ErpAdapter) -> SyncRun:
     """One shipments run (skipped if another is in progress)."""
 
@@ -231,6 +242,7 @@ def shipments_run(*, magento: MagentoClient, erp: ErpAdapter) -> SyncRun:
             for o in Order.objects.filter(increment_id__in={s.sale_reference for s in shipments})
         }
         newest = None
+        touched: set[str] = set()
         for shipment in shipments:
             if shipment.state != DISPATCHED:
                 continue  # belt and braces: never push before dispatch
@@ -267,9 +279,11 @@ def shipments_run(*, magento: MagentoClient, erp: ErpAdapter) -> SyncRun:
                     error=left_out_words(order, row, told),
                     system=System.ERP,
                 )
+            touched.add(order.increment_id)
             when = _dispatched_at(shipment)
             if when is not None:
                 newest = when if newest is None else max(newest, when)
+        _parcels_record(erp, orders, touched)
         if newest is not None and (mark is None or newest > mark.value):
             Watermark.objects.update_or_create(flow=Flow.SHIPMENTS, defaults={"value": newest})
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from cx.order_path import order_path
 from integration.flows.refunds import refunds_run
 from integration.flows.shipments import shipments_run
 from integration.flows.stock import stock_run
@@ -52,6 +53,8 @@ def test_a_partial_refund_is_one_tryton_credit_note_and_the_returned_unit_reache
             for o in posted
             if o.shipments.filter(dispatched_at__isnull=False).exists()
             and goods_lines(magento_order(magento_app, o))
+            # more than the one unit refunded: a partial refund
+            and sum(i["qty_ordered"] for i in goods_lines(magento_order(magento_app, o))) > 1
         )
         payload = magento_order(magento_app, order)
         sku = goods_lines(payload)[0]["sku"]
@@ -77,6 +80,12 @@ def test_a_partial_refund_is_one_tryton_credit_note_and_the_returned_unit_reache
                 ["product.code", "quantity"],
             )
         assert [(m["product"]["code"], m["quantity"]) for m in moves] == [(sku, 1.0)]
+        refunded = order_path(increment_id=order.increment_id).steps[-1]
+        assert refunded.summary.startswith(f"Partly refunded: £{money(memo['grand_total'])} of ")
+        assert (
+            f"credit note {note.number} is in the ERP; the warehouse expects 1 × "
+            in (refunded.details[0])
+        )
 
         with magento_for(magento_app) as magento:
             assert refunds_run(magento=magento, erp=erp).posted == 0

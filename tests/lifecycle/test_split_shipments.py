@@ -6,6 +6,7 @@ from collections import defaultdict
 
 import pytest
 
+from cx.order_path import order_path
 from integration.flows.shipments import shipments_run
 from integration.models import Order, RunStatus, Shipment
 from sandbox.erp.warehouse import ship
@@ -59,10 +60,16 @@ def test_an_order_shipped_in_two_erp_shipments_is_two_magento_shipments_adding_u
             first = ship(warehouse, 100, part=True, log=lambda message: None)
         assert first and all(d.held_back for d in first)
         tell_magento(magento_app, erp)
-        split = [o for o in several if o.shipments.count() == 1]
+        # The flow records the rest too: it waits in a second ERP shipment, not yet dispatched.
+        split = [
+            o
+            for o in several
+            if o.shipments.filter(dispatched_at__isnull=False).count() == 1
+            and o.shipments.filter(dispatched_at__isnull=True, erp_state="waiting").exists()
+        ]
         assert split
         order = split[0]
-        (parcel,) = order.shipments.all()
+        (parcel,) = order.shipments.filter(dispatched_at__isnull=False)
         with magento_for(magento_app) as magento:
             (told,) = magento.shipments_for_order(order.entity_id)
         # Only what left in the first parcel: Magento still has the rest to ship.
@@ -70,6 +77,10 @@ def test_an_order_shipped_in_two_erp_shipments_is_two_magento_shipments_adding_u
         assert sum(shipped_per_item([told]).values()) < units(payload)
         assert payload["state"] == "processing"
         assert [t["track_number"] for t in told["tracks"]] == [parcel.tracking_number]
+        cx = order_path(increment_id=order.increment_id)
+        assert cx.headline.startswith("Partly dispatched: one parcel dispatched on ")
+        assert f"tracking {parcel.tracking_number}; the rest (" in cx.headline
+        assert cx.steps[3].summary.startswith("Partly dispatched: 1 of 2 parcels have left")
 
         with erp_server.rest(warehouse=True) as warehouse:
             ship(warehouse, 100, log=lambda message: None)
@@ -95,3 +106,6 @@ def test_an_order_shipped_in_two_erp_shipments_is_two_magento_shipments_adding_u
         assert shipped_per_item(both) == ordered
         assert payload["state"] == "complete"
         assert Order.objects.get(pk=order.pk).shipments.filter(magento_shipment_id="").count() == 0
+        cx = order_path(increment_id=order.increment_id)
+        assert cx.headline.startswith("Dispatched in 2 parcels: ")
+        assert all(p.tracking_number in cx.headline for p in parcels)
