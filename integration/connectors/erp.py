@@ -232,8 +232,9 @@ class ErpAdapter(Protocol):
         """Posted customer invoices of the sales with these references (and those still in
         draft, with `include_draft`)."""
 
-    def invoice_post(self, invoice: ErpInvoice) -> ErpInvoice:
-        """Book a draft customer invoice (a booked one is returned as it is); safe to repeat."""
+    def invoice_post(self, invoice: ErpInvoice, *, invoice_date: date) -> ErpInvoice:
+        """Book a draft customer invoice dated `invoice_date` (a booked one is returned as it
+        is); safe to repeat."""
 
     def carrier_services(self) -> list[ErpCarrierService]:
         """The courier services the ERP can ship with (what a shipping method maps to)."""

@@ -88,7 +88,7 @@ def finance_run(*, erp: ErpAdapter, day: date | None = None) -> SyncRun:
             try:
                 # Magento invoiced and charged the order: its ERP invoice is booked first
                 # (invoiced on order, Tryton leaves it in draft), then paid.
-                invoice = erp.invoice_post(invoice)
+                invoice = erp.invoice_post(invoice, invoice_date=day)
                 reference = erp.payment_record(
                     invoice=invoice,
                     amount=order.total_paid,

@@ -160,9 +160,11 @@ class FakeErp(ErpAdapter):
         states = {"posted", "paid", "draft"} if include_draft else {"posted", "paid"}
         return [i for i in self.invoices if i.sale_reference in wanted and i.state in states]
 
-    def invoice_post(self, invoice: ErpInvoice) -> ErpInvoice:
+    def invoice_post(self, invoice: ErpInvoice, *, invoice_date: date) -> ErpInvoice:
         self._call()
-        posted = replace(invoice, state="posted") if invoice.state == "draft" else invoice
+        if invoice.state != "draft":
+            return invoice
+        posted = replace(invoice, state="posted", invoice_date=invoice_date)
         with self._lock:
             self.invoices = [posted if i.erp_id == invoice.erp_id else i for i in self.invoices]
         return posted

@@ -163,8 +163,8 @@ class TrytonAdapter(ErpAdapter):
     ) -> list[ErpInvoice]:
         return self.finance.invoices_for_references(references, include_draft=include_draft)
 
-    def invoice_post(self, invoice: ErpInvoice) -> ErpInvoice:
-        return self.finance.invoice_post(invoice)
+    def invoice_post(self, invoice: ErpInvoice, *, invoice_date: date) -> ErpInvoice:
+        return self.finance.invoice_post(invoice, invoice_date=invoice_date)
 
     def payment_record(
         self, *, invoice: ErpInvoice, amount: Decimal, paid_on: date, reference: str

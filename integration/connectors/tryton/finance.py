@@ -75,10 +75,16 @@ class TrytonFinance:
             out += [_invoice(r, ref_of.get(r["id"], "")) for r in rows]
         return out
 
-    def invoice_post(self, invoice: ErpInvoice) -> ErpInvoice:
-        """Post a draft invoice (Tryton numbers and dates it today); a booked one is left."""
+    def invoice_post(self, invoice: ErpInvoice, *, invoice_date: date) -> ErpInvoice:
+        """Post a draft invoice dated the day Magento invoiced it; a booked one is left.
+
+        Tryton numbers invoices in date order: a day earlier than one already numbered is
+        refused, with its reason (the caller records it).
+        """
         if invoice.state in DRAFT_STATES:
-            self.tryton.request("POST", f"model/account.invoice/{invoice.erp_id}/post", body={})
+            path = f"model/account.invoice/{invoice.erp_id}"
+            self.tryton.request("PUT", path, body={"invoice_date": invoice_date})
+            self.tryton.request("POST", f"{path}/post", body={})
         row = self.tryton.request(
             "GET",
             f"model/account.invoice/{invoice.erp_id}",
