@@ -80,12 +80,21 @@ def ship(
     if limit < 1:
         raise ValueError(f"--ship must be at least 1; got {limit}")
     (package_type,) = rest.search("stock.package.type", [["name", "=", "Parcel"]], ["id"])
+    # Only what was waiting when the run began: the rest of a shipment sent in part is for a
+    # later run, not split again in this one.
+    newest = rest.search(
+        "stock.shipment.out", [["state", "in", OPEN_STATES]], ["id"], order=[["id", "DESC"]],
+        limit=1,
+    )  # fmt: skip
+    if not newest:
+        return []
+    ceiling = newest[0]["id"]
     dispatched: list[Dispatch] = []
     offset = 0
     while len(dispatched) < limit:
         batch = rest.search(
             "stock.shipment.out",
-            [["state", "in", OPEN_STATES]],
+            [["state", "in", OPEN_STATES], ["id", "<=", ceiling]],
             ["number", "state", "origins", "carrier.carrier_product.code"],
             order=[["id", "ASC"]],
             limit=limit,

@@ -205,3 +205,16 @@ def test_every_seeded_refund_case_reaches_the_erp_as_what_it_refunded(seeded, ca
                 assert request.lines and not any(ln.returned for ln in request.lines)
             else:
                 assert request.lines and all(ln.returned for ln in request.lines)
+
+
+def test_manage_py_sync_refunds_once_runs_the_flow(store, carrier_mappings):
+    from django.core.management import call_command
+
+    from integration.models import SyncRun
+
+    erp = FakeErp()
+    store_to_erp(store, erp)
+    with connections_override(magento=lambda: magento_for(store), erp=lambda: erp):
+        call_command("sync", "refunds", "--once")
+    (run,) = SyncRun.objects.filter(flow="refunds")
+    assert run.status == RunStatus.SUCCEEDED
