@@ -91,3 +91,28 @@ def own_tryton():
 
     with running_tryton("document") as running:
         yield running
+
+
+def magento_via(app, handler):
+    """A Magento client factory whose requests `handler` may answer itself (a precise fault)
+    before they reach the sandbox; `handler(request, sandbox)` gets the sandbox transport."""
+    import httpx
+
+    from integration.connectors.backoff import CircuitBreaker, RetryPolicy
+    from integration.connectors.magento.client import BearerAuth, MagentoClient
+    from sandbox.magento.auth import Credentials
+    from sandbox.magento.testing import sandbox_transport
+
+    inner = sandbox_transport(app)
+
+    def client() -> MagentoClient:
+        return MagentoClient(
+            base_url="http://magento.test",
+            auth=BearerAuth(Credentials().access_token),
+            transport=httpx.MockTransport(lambda request: handler(request, inner)),
+            policy=RetryPolicy(max_attempts=1),
+            breaker=CircuitBreaker("magento-fault-test", threshold=100),
+            sleep=lambda s: None,
+        )
+
+    return client

@@ -10,18 +10,15 @@ from django.utils import timezone
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus, SubStatus
 from exceptions_app.services import exception_replay
 from integration.connections import connections_override
-from integration.connectors.backoff import CircuitBreaker, RetryPolicy
 from integration.connectors.erp import ErpShipment
-from integration.connectors.magento.client import BearerAuth, MagentoClient
 from integration.flows.checks import check_status_drift
 from integration.flows.shipments import DISPATCHED, shipment_record
 from integration.models import Shipment
 from integration.skus import lines_expand
 from sandbox.erp.inprocess import FakeErp
-from sandbox.magento.auth import Credentials
 from sandbox.magento.seed import Shares
-from sandbox.magento.testing import sandbox_transport, seed_app
-from tests.lifecycle.refund_scenarios import store_to_erp
+from sandbox.magento.testing import seed_app
+from tests.lifecycle.refund_scenarios import magento_via, store_to_erp
 from tests.sync.conftest import magento_for
 
 pytestmark = pytest.mark.django_db
@@ -61,25 +58,15 @@ def test_the_replay_tells_magento_and_resolves_once_magento_shows_the_parcel(dri
 
 def test_a_shipment_magento_accepts_without_effect_leaves_the_exception_open(drifting):
     app, erp, order, exception = drifting
-    inner = sandbox_transport(app)
 
-    def accepts_and_drops(request: httpx.Request) -> httpx.Response:
+    def accepts_and_drops(request: httpx.Request, sandbox) -> httpx.Response:
         # Magento answers with a shipment id, but no shipment is ever stored (lost in a
         # failing save after the answer): the read-back must not believe the answer.
         if request.method == "POST" and request.url.path.endswith("/ship"):
             return httpx.Response(200, json=424242)
-        return inner.handle_request(request)
+        return sandbox.handle_request(request)
 
-    def magento():
-        return MagentoClient(
-            base_url="http://magento.test",
-            auth=BearerAuth(Credentials().access_token),
-            transport=httpx.MockTransport(accepts_and_drops),
-            policy=RetryPolicy(max_attempts=1),
-            breaker=CircuitBreaker("t", threshold=100),
-            sleep=lambda s: None,
-        )
-
+    magento = magento_via(app, accepts_and_drops)
     with connections_override(magento=magento, erp=lambda: erp):
         outcome = exception_replay(exception=exception, actor=None)
     assert not outcome.ok

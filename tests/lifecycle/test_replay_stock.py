@@ -10,13 +10,10 @@ import pytest
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
 from exceptions_app.services import exception_replay
 from integration.connections import connections_override
-from integration.connectors.backoff import CircuitBreaker, RetryPolicy
-from integration.connectors.magento.client import BearerAuth, MagentoClient
 from integration.flows.stock import stock_drift_check, stock_run
 from integration.models import PushStatus, StockLevel, StockPush
 from sandbox.erp.inprocess import FakeErp
-from sandbox.magento.auth import Credentials
-from sandbox.magento.testing import sandbox_transport
+from tests.lifecycle.refund_scenarios import magento_via
 from tests.sync.conftest import magento_for
 
 pytestmark = pytest.mark.django_db
@@ -57,26 +54,16 @@ def test_replaying_stock_drift_pushes_the_erp_figure_and_resolves_on_the_read_ba
 
 def test_a_push_that_succeeds_without_effect_leaves_stock_drift_open(drift):
     app, erp, exception = drift
-    inner = sandbox_transport(app)
 
-    def swallow(request: httpx.Request) -> httpx.Response:
+    def swallow(request: httpx.Request, sandbox) -> httpx.Response:
         # Magento answers [] to the save, but the quantity never lands (an indexer lost it).
         if request.method == "POST" and request.url.path.endswith("/V1/inventory/source-items"):
             body = json.loads(request.content)
             assert body["sourceItems"][0]["quantity"] == 17
             return httpx.Response(200, json=[])
-        return inner.handle_request(request)
+        return sandbox.handle_request(request)
 
-    def magento():
-        return MagentoClient(
-            base_url="http://magento.test",
-            auth=BearerAuth(Credentials().access_token),
-            transport=httpx.MockTransport(swallow),
-            policy=RetryPolicy(max_attempts=1),
-            breaker=CircuitBreaker("t", threshold=100),
-            sleep=lambda s: None,
-        )
-
+    magento = magento_via(app, swallow)
     with connections_override(magento=magento, erp=lambda: erp):
         outcome = exception_replay(exception=exception, actor=None)
     assert not outcome.ok

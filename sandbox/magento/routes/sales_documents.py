@@ -1,4 +1,5 @@
-"""GET /V1/shipments, /V1/shipment/{id}, /V1/invoices, /V1/invoices/{id}."""
+"""GET /V1/shipments, /V1/shipment/{id}, /V1/invoices, /V1/invoices/{id}, /V1/creditmemos,
+/V1/creditmemo/{id}."""
 
 from __future__ import annotations
 
@@ -41,3 +42,13 @@ def invoices_list(ctx: Ctx) -> dict[str, Any]:
 @route("GET", "/V1/invoices/{id:int}", "Magento_Sales::sales_invoice")
 def invoice_get(ctx: Ctx, id: int) -> dict[str, Any]:  # noqa: A002
     return _get(ctx, "invoices", id)
+
+
+@route("GET", "/V1/creditmemos", "Magento_Sales::sales_creditmemo")
+def creditmemos_list(ctx: Ctx) -> dict[str, Any]:
+    return _list(ctx, "creditmemos", "sales-data-creditmemo-interface")
+
+
+@route("GET", "/V1/creditmemo/{id:int}", "Magento_Sales::sales_creditmemo")
+def creditmemo_get(ctx: Ctx, id: int) -> dict[str, Any]:  # noqa: A002
+    return _get(ctx, "creditmemos", id)
