@@ -103,7 +103,7 @@ def history_shipments_read(*, magento: MagentoClient, limit: int = 1000) -> int:
 
 
 def books_close(
-    *, erp: ErpAdapter, limit: int = 200
+    *, erp: ErpAdapter, limit: int = 100
 ) -> tuple[int, list[tuple[str, ErpRejected | ConnectorError]]]:
     """Post the invoices of books-only sales (dated the day Magento took the order); returns
     (closed, [(order, error)]). The pass stops at a sale the ERP has not processed yet (its

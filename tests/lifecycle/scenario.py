@@ -18,11 +18,17 @@ from sandbox.magento.orders.document import save_order
 from sandbox.magento.orders.edit import edit_order
 from sandbox.magento.orders.state import cancel_order, hold_order, unhold_order
 from sandbox.magento.seed_lifecycle import edited_spec, place_order
+from sandbox.magento.testing import make_app
 from tests.sync.conftest import magento_for
 
 # Today, not the sync tests' fixed date: a books-only sale's invoice is posted on the order's
 # date, and the Tryton sandbox opens fiscal years around today only.
 NOW = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+
+
+def magento_today_app(tmp_path):
+    """A Magento sandbox on today's clock (the `magento_today` fixture)."""
+    return make_app(tmp_path, clock=lambda: NOW)
 
 
 def store(app):

@@ -8,9 +8,7 @@ from cx.order_path import order_path
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus, Notification
 from integration.models import Order, OrderErpStatus, OrderHold
 from sandbox.magento.app import sandbox_state
-from sandbox.magento.testing import make_app
 from tests.lifecycle.scenario import (
-    NOW,
     live_sales,
     magento_cancel,
     pack,
@@ -23,24 +21,17 @@ from tests.lifecycle.scenario import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path, clock=lambda: NOW)
-    yield app
-    sandbox_state(app).store.close()
-
-
 def test_a_cancel_before_the_warehouse_picks_cancels_the_erp_sale(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    order = place(app, 710001)
+    order = place(magento_today, 710001)
     reference = order["increment_id"]
-    sync(app, tryton)
+    sync(magento_today, tryton)
     assert Order.objects.get(increment_id=reference).erp_status == OrderErpStatus.POSTED
     assert live_sales(tryton_server, [reference]) == [reference]
 
-    magento_cancel(app, order)
-    run = sync(app, tryton)
+    magento_cancel(magento_today, order)
+    run = sync(magento_today, tryton)
 
     mirrored = Order.objects.get(increment_id=reference)
     assert mirrored.erp_status == OrderErpStatus.CANCELLED and mirrored.erp_cancelled_at
@@ -53,16 +44,16 @@ def test_a_cancel_before_the_warehouse_picks_cancels_the_erp_sale(
 
 
 def test_a_cancel_after_the_warehouse_packed_it_raises_one_exception_and_tells_cx(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    order = place(app, 711001)
+    order = place(magento_today, 711001)
     reference = order["increment_id"]
-    sync(app, tryton)
+    sync(magento_today, tryton)
     assert pack(tryton_server, reference) == ["packed"]
 
-    magento_cancel(app, order)
-    sync(app, tryton)
-    sync(app, tryton)  # a second run looks again, and reports nothing twice
+    magento_cancel(magento_today, order)
+    sync(magento_today, tryton)
+    sync(magento_today, tryton)  # a second run looks again, and reports nothing twice
 
     (exception,) = DeskException.objects.filter(kind=ExceptionKind.CANCEL_AFTER_DISPATCH)
     assert exception.subject == reference and exception.occurrences == 1
@@ -83,7 +74,7 @@ def test_a_cancel_after_the_warehouse_packed_it_raises_one_exception_and_tells_c
 
     # The warehouse stops the parcel in the ERP: the next run cancels the rest and resolves it.
     warehouse_cancels(tryton_server, reference)
-    sync(app, tryton)
+    sync(magento_today, tryton)
     exception.refresh_from_db()
     assert exception.status == ExceptionStatus.RESOLVED
     assert Order.objects.get(increment_id=reference).erp_status == OrderErpStatus.CANCELLED
@@ -91,22 +82,22 @@ def test_a_cancel_after_the_warehouse_packed_it_raises_one_exception_and_tells_c
 
 
 def test_an_order_cancelled_before_posting_never_posts_even_when_its_hold_is_fixed(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    cancelled = place(app, 712001)
-    magento_cancel(app, cancelled)
-    held = place(app, 712002)
-    store = sandbox_state(app).store
+    cancelled = place(magento_today, 712001)
+    magento_cancel(magento_today, cancelled)
+    held = place(magento_today, 712002)
+    store = sandbox_state(magento_today).store
     doc = store.get_doc("orders", held["entity_id"])
     doc["extension_attributes"]["shipping_assignments"][0]["shipping"]["address"]["postcode"] = (
         "QQ1 1QQ"
     )
     store.put_doc("orders", doc)
-    sync(app, tryton)
+    sync(magento_today, tryton)
     assert Order.objects.get(increment_id=held["increment_id"]).erp_status == "held"
 
-    magento_cancel(app, held)
-    sync(app, tryton)
+    magento_cancel(magento_today, held)
+    sync(magento_today, tryton)
 
     for reference in (cancelled["increment_id"], held["increment_id"]):
         assert sales(tryton_server, reference) == []

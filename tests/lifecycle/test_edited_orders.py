@@ -6,10 +6,7 @@ import pytest
 from cx.order_path import order_path
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
 from integration.models import Order, OrderErpStatus
-from sandbox.magento.app import sandbox_state
-from sandbox.magento.testing import make_app
 from tests.lifecycle.scenario import (
-    NOW,
     live_sales,
     magento_edit,
     pack,
@@ -22,19 +19,12 @@ from tests.lifecycle.scenario import (
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path, clock=lambda: NOW)
-    yield app
-    sandbox_state(app).store.close()
-
-
 def test_an_order_edited_before_the_desk_saw_it_posts_only_its_replacement(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    original = place(app, 720001)
-    replacement = magento_edit(app, original)
-    sync(app, tryton)
+    original = place(magento_today, 720001)
+    replacement = magento_edit(magento_today, original)
+    sync(magento_today, tryton)
     references = [original["increment_id"], replacement["increment_id"]]
     assert live_sales(tryton_server, references) == [replacement["increment_id"]]
     assert sales(tryton_server, original["increment_id"]) == []
@@ -44,14 +34,14 @@ def test_an_order_edited_before_the_desk_saw_it_posts_only_its_replacement(
 
 
 def test_an_order_edited_after_posting_cancels_the_original_sale_and_posts_the_replacement(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    original = place(app, 721001)
-    sync(app, tryton)
+    original = place(magento_today, 721001)
+    sync(magento_today, tryton)
     assert live_sales(tryton_server, [original["increment_id"]]) == [original["increment_id"]]
 
-    replacement = magento_edit(app, original)
-    sync(app, tryton)
+    replacement = magento_edit(magento_today, original)
+    sync(magento_today, tryton)
 
     references = [original["increment_id"], replacement["increment_id"]]
     assert live_sales(tryton_server, references) == [replacement["increment_id"]]
@@ -67,15 +57,15 @@ def test_an_order_edited_after_posting_cancels_the_original_sale_and_posts_the_r
 
 
 def test_an_edit_after_the_warehouse_packed_the_original_holds_the_replacement_for_a_person(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    original = place(app, 722001)
-    sync(app, tryton)
+    original = place(magento_today, 722001)
+    sync(magento_today, tryton)
     assert pack(tryton_server, original["increment_id"]) == ["packed"]
 
-    replacement = magento_edit(app, original)
-    sync(app, tryton)
-    sync(app, tryton)
+    replacement = magento_edit(magento_today, original)
+    sync(magento_today, tryton)
+    sync(magento_today, tryton)
 
     references = [original["increment_id"], replacement["increment_id"]]
     assert live_sales(tryton_server, references) == [original["increment_id"]]
@@ -93,7 +83,7 @@ def test_an_edit_after_the_warehouse_packed_the_original_holds_the_replacement_f
 
     # The person stops the original's parcel: the desk cancels its sale and posts the edit.
     warehouse_cancels(tryton_server, original["increment_id"])
-    sync(app, tryton)
+    sync(magento_today, tryton)
     assert live_sales(tryton_server, references) == [replacement["increment_id"]]
     exception.refresh_from_db()
     assert exception.status == ExceptionStatus.RESOLVED

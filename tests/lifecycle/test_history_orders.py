@@ -16,8 +16,8 @@ from integration.connectors.tryton.client import TrytonAdapter
 from integration.models import Order, OrderErpStatus
 from sandbox.erp.testing import running_tryton
 from sandbox.magento.app import sandbox_state
-from sandbox.magento.testing import make_app, seed_app
-from tests.lifecycle.scenario import NOW, sales, sync
+from sandbox.magento.testing import seed_app
+from tests.lifecycle.scenario import sales, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,13 +41,6 @@ def books(go_live_erp):
     adapter.close()
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path, clock=lambda: NOW)
-    yield app
-    sandbox_state(app).store.close()
-
-
 def shipment_origins(tryton_server) -> str:
     """Every customer shipment Tryton has (its origins name the sales), as one text."""
     with tryton_server.rest() as rest:
@@ -57,14 +50,14 @@ def shipment_origins(tryton_server) -> str:
 
 
 def test_history_is_posted_for_the_books_and_never_reaches_a_warehouse_shipment(
-    app, books, go_live_erp, carrier_mappings
+    magento_today, books, go_live_erp, carrier_mappings
 ):
     tryton, tryton_server = books, go_live_erp
-    seed_app(app, orders=24, days=20, seed=31, first_entity_id=730001)
-    store = sandbox_state(app).store
+    seed_app(magento_today, orders=24, days=20, seed=31, first_entity_id=730001)
+    store = sandbox_state(magento_today).store
     magento_shipments = {s["order_id"]: s for s in store.all_docs("shipments")}
-    sync(app, tryton)
-    sync(app, tryton)  # the next run posts the books invoices Tryton made meanwhile
+    sync(magento_today, tryton)
+    sync(magento_today, tryton)  # the next run posts the books invoices Tryton made meanwhile
 
     history = list(Order.objects.filter(state="complete"))
     assert len(history) >= 8, "seed 31 over 20 days has complete orders"
@@ -104,12 +97,12 @@ def _at(shipment):
 
 
 def test_with_history_posting_off_history_is_recorded_and_nothing_reaches_the_erp(
-    app, books, go_live_erp, carrier_mappings, settings
+    magento_today, books, go_live_erp, carrier_mappings, settings
 ):
     tryton, tryton_server = books, go_live_erp
     settings.SYNC_HISTORY_POSTING = "none"
-    seed_app(app, orders=12, days=20, seed=32, first_entity_id=731001)
-    sync(app, tryton)
+    seed_app(magento_today, orders=12, days=20, seed=32, first_entity_id=731001)
+    sync(magento_today, tryton)
     history = list(Order.objects.filter(state="complete"))
     assert history
     for order in history:

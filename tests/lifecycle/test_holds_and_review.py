@@ -7,27 +7,18 @@ import pytest
 from cx.order_path import order_path
 from exceptions_app.models import DeskException, ExceptionKind, ExceptionStatus
 from integration.models import Order, OrderErpStatus
-from sandbox.magento.app import sandbox_state
-from sandbox.magento.testing import make_app
-from tests.lifecycle.scenario import NOW, magento_hold, place, sales, sync
+from tests.lifecycle.scenario import magento_hold, place, sales, sync
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def app(tmp_path):
-    app = make_app(tmp_path, clock=lambda: NOW)
-    yield app
-    sandbox_state(app).store.close()
-
-
 def test_held_and_under_review_orders_wait_until_magento_releases_them(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    held = place(app, 740001, paid="held")
-    review = place(app, 740002, paid="review")
-    sync(app, tryton)
-    sync(app, tryton)
+    held = place(magento_today, 740001, paid="held")
+    review = place(magento_today, 740002, paid="review")
+    sync(magento_today, tryton)
+    sync(magento_today, tryton)
     for order in (held, review):
         assert sales(tryton_server, order["increment_id"]) == []
         assert Order.objects.get(increment_id=order["increment_id"]).erp_status == "skipped"
@@ -35,22 +26,22 @@ def test_held_and_under_review_orders_wait_until_magento_releases_them(
         "Payment under review in Magento: the order waits here"
     )
 
-    magento_hold(app, held, release=True)
-    sync(app, tryton)
+    magento_hold(magento_today, held, release=True)
+    sync(magento_today, tryton)
     assert Order.objects.get(increment_id=held["increment_id"]).erp_status == "posted"
     assert len(sales(tryton_server, held["increment_id"])) == 1
     assert sales(tryton_server, review["increment_id"]) == []
 
 
 def test_a_hold_after_posting_asks_the_warehouse_to_hold_the_parcel_until_released(
-    app, tryton, tryton_server, carrier_mappings
+    magento_today, tryton, tryton_server, carrier_mappings
 ):
-    order = place(app, 741001, paid="captured")
+    order = place(magento_today, 741001, paid="captured")
     reference = order["increment_id"]
-    sync(app, tryton)
-    magento_hold(app, order)
-    sync(app, tryton)
-    sync(app, tryton)
+    sync(magento_today, tryton)
+    magento_hold(magento_today, order)
+    sync(magento_today, tryton)
+    sync(magento_today, tryton)
 
     (exception,) = DeskException.objects.filter(kind=ExceptionKind.HOLD_AFTER_POSTING)
     assert exception.subject == reference and exception.occurrences == 1
@@ -60,8 +51,8 @@ def test_a_hold_after_posting_asks_the_warehouse_to_hold_the_parcel_until_releas
         "the warehouse has been asked to hold the parcel (the operations team is on it)."
     )
 
-    magento_hold(app, order, release=True)
-    sync(app, tryton)
+    magento_hold(magento_today, order, release=True)
+    sync(magento_today, tryton)
     exception.refresh_from_db()
     assert exception.status == ExceptionStatus.RESOLVED
     assert order_path(increment_id=reference).headline.startswith("With the warehouse")
