@@ -36,7 +36,11 @@ def _refundable(order: dict[str, Any]) -> bool:
 
 def _request(case: str, order: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The refund request body for `case`, and whether it is refunded online."""
-    first = top_items(order)[0]
+    # A line with stock of its own (a bundle's parent carries no quantity of its own).
+    first = next(
+        (i for i in top_items(order) if i["product_type"] in ("simple", "configurable")),
+        top_items(order)[0],
+    )
     one = [{"order_item_id": first["item_id"], "qty": 1}]
     if case == "refund_full":
         back = [i["item_id"] for i in top_items(order) if not i["is_virtual"]]
@@ -111,10 +115,17 @@ def seed_refunds(store: Store, report: Any, *, seed: int, now: datetime, share: 
     shipped = [o for o in orders if o["state"] == "complete" and _refundable(o)]
     rng.shuffle(shipped)
     wanted = max(len(CASES), round(share * len(orders)))
-    for index, order in enumerate(shipped[:wanted]):
-        case = CASES[index % len(CASES)]
-        order = store.get_doc("orders", order["entity_id"])
-        _note(report, case, _refund(store, report, order, case, _refund_time(order, rng, now)))
+    made = 0
+    for candidate in shipped:
+        if made >= wanted:
+            break
+        # A case Magento refuses for this order (a goodwill payment above what was paid, a
+        # delivery refund on free delivery) is tried on the next one.
+        case = CASES[made % len(CASES)]
+        order = store.get_doc("orders", candidate["entity_id"])
+        number = _refund(store, report, order, case, _refund_time(order, rng, now))
+        _note(report, case, number)
+        made += number is not None
     unshipped = [o for o in orders if o["state"] == "processing" and _refundable(o)]
     if unshipped:
         order = store.get_doc("orders", rng.choice(unshipped)["entity_id"])
