@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db import models
 
-from cx import words
+from cx import parcels, words
+from cx.parcels import dispatch_words
 from exceptions_app.models import DeskException
 from integration.models import Invoice, Order, OrderErpStatus, OrderHold, Shipment
 
@@ -104,36 +104,12 @@ class PathFacts:
         return StepState.SKIPPED if self.erp == OrderErpStatus.SKIPPED else StepState.PENDING
 
 
-def dispatch_words(shipment: Shipment, courier_service: str) -> str:
-    """ "dispatched on 24 Nov 2025 with Royal Mail Tracked 24, tracking TT123456785GB"."""
-    courier = words.courier_words(shipment.courier, "") or courier_service or "the courier"
-    text = f"dispatched on {words.day(shipment.dispatched_at)} with {courier}"
-    if shipment.tracking_number:
-        text += f", tracking {shipment.tracking_number}"
-    return text
-
-
 def parcel_items(shipment: Shipment, facts: PathFacts) -> str:
-    """What the parcel holds, as the ERP listed it ("1 × Joust Duffle Bag"); "" if unknown."""
-    lines = [
-        (str(code), Decimal(str(qty)))
-        for code, qty in (shipment.payload or {}).get("lines") or []
-        if Decimal(str(qty)) > 0
-    ]
-    return words.items_words(lines, facts.line_names)
+    return parcels.parcel_items(shipment, facts.line_names)
 
 
 def parcel_words(shipment: Shipment, facts: PathFacts) -> str:
-    """ "Parcel 12 (1 × Joust Duffle Bag): dispatched on 3 Mar 2026 with …, tracking …"."""
-    items = parcel_items(shipment, facts)
-    where = (
-        dispatch_words(shipment, facts.courier_service)
-        if shipment.dispatched_at is not None
-        else words.shipment_state_words(shipment.erp_state)
-    )
-    return words.sentence(
-        f"Parcel {shipment.erp_shipment_id}" + (f" ({items})" if items else "") + f": {where}"
-    )
+    return parcels.parcel_words(shipment, facts.line_names, facts.courier_service)
 
 
 def _magento_step(facts: PathFacts) -> PathStep:
