@@ -84,11 +84,14 @@ def orders_process(
         )
 
 
-def orders_pending(after_id: int = 0, limit: int = BATCH) -> list[Order]:
-    """The next batch of new orders after `after_id`, loaded for validation."""
-    # The batch's keys (an index-only query on (erp_status, id)), then the loader's queries.
+def orders_pending(after_id: int = 0, limit: int = BATCH, *, history: bool = False) -> list[Order]:
+    """The next batch of new orders after `after_id`, loaded for validation: orders for the
+    warehouse, or (`history`) those Magento fulfilled itself, posted for the books only."""
+    # The batch's keys (an index scan on (erp_status, ...)), then the loader's queries.
     ids = list(
-        Order.objects.filter(erp_status=OrderErpStatus.NEW, pk__gt=after_id)
+        Order.objects.filter(
+            erp_status=OrderErpStatus.NEW, fulfilled_outside=history, pk__gt=after_id
+        )
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -123,20 +126,23 @@ def orders_out_run(*, erp: ErpAdapter) -> SyncRun:
         except CircuitOpenError as exc:
             post_failed(error=exc)
             raise
-        last = 0
-        while True:
-            orders = orders_pending(last)
-            if not orders:
-                break
-            last = orders[-1].pk
-            try:
-                ctx = context_build(erp=erp, orders=orders)
-                for _order, outcome in orders_process(orders=orders, erp=erp, ctx=ctx):
-                    _count(run, outcome)
-            except CircuitOpenError as exc:
-                post_failed(error=exc)
-                raise
-            lease.renew()
+        # Orders for the warehouse first: a go-live backlog of history (books only) never
+        # keeps today's orders from the picking list.
+        for history in (False, True):
+            last = 0
+            while True:
+                orders = orders_pending(last, history=history)
+                if not orders:
+                    break
+                last = orders[-1].pk
+                try:
+                    ctx = context_build(erp=erp, orders=orders)
+                    for _order, outcome in orders_process(orders=orders, erp=erp, ctx=ctx):
+                        _count(run, outcome)
+                except CircuitOpenError as exc:
+                    post_failed(error=exc)
+                    raise
+                lease.renew()
         # History posted for the books: its invoices, once the ERP has made them.
         _closed, books_failed = books_close(erp=erp)
         for reference, error in books_failed:

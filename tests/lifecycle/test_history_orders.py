@@ -14,6 +14,7 @@ import pytest
 from integration.connectors.backoff import CircuitBreaker, RetryPolicy
 from integration.connectors.tryton.client import TrytonAdapter
 from integration.models import Order, OrderErpStatus
+from sandbox.erp.inprocess import FakeErp
 from sandbox.erp.testing import running_tryton
 from sandbox.magento.app import sandbox_state
 from sandbox.magento.testing import seed_app
@@ -109,3 +110,17 @@ def test_with_history_posting_off_history_is_recorded_and_nothing_reaches_the_er
         assert order.erp_status == OrderErpStatus.HISTORY and order.fulfilled_outside
         assert sales(tryton_server, order.increment_id) == []
         assert order.magento_tracks  # still read, for CX
+
+
+def test_orders_for_the_warehouse_go_before_the_history_backlog(magento_today, carrier_mappings):
+    seed_app(magento_today, orders=40, days=20, seed=33)
+    erp = FakeErp()
+    sync(magento_today, erp)
+    books_only = [request.books_only for request in erp.requests.values()]
+    # Every sale for the warehouse was created before the first sale for the books.
+    assert False in books_only and True in books_only
+    assert books_only == sorted(books_only)
+    history = set(
+        Order.objects.filter(fulfilled_outside=True).values_list("increment_id", flat=True)
+    )
+    assert {ref for ref, request in erp.requests.items() if request.books_only} <= history
