@@ -63,8 +63,13 @@ def check_order_stuck(*, now: datetime) -> int:
                 shipped=False,
             )
         )
-        # Complete in Magento means shipped there already; cancelled orders never ship.
-        .exclude(Q(state__in=DEAD_STATES) | Q(erp_status=OrderErpStatus.POSTED, state="complete"))
+        # Complete in Magento means shipped there already; cancelled orders never ship; an
+        # order fulfilled outside the desk (history) is in the ERP for the books, not to ship.
+        .exclude(
+            Q(state__in=DEAD_STATES)
+            | Q(erp_status=OrderErpStatus.POSTED, state="complete")
+            | Q(fulfilled_outside=True)
+        )
     )
     stuck_ids = set()
     for order in stuck:

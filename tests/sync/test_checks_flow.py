@@ -46,7 +46,9 @@ def test_stuck_orders_are_raised_and_resolve_when_they_move(synced, settings):
         fingerprint=f"{ExceptionKind.ORDER_STUCK}:{held.increment_id}"
     )
     assert "paid but not in the ERP" in exception.message
-    posted = Order.objects.filter(erp_status=OrderErpStatus.POSTED, state="processing").first()
+    posted = Order.objects.filter(
+        erp_status=OrderErpStatus.POSTED, state="processing", fulfilled_outside=False
+    ).first()
     Order.objects.filter(pk=posted.pk).update(erp_posted_at=now - timedelta(days=3))
     check_order_stuck(now=now)
     late = DeskException.objects.get(
@@ -61,6 +63,20 @@ def test_stuck_orders_are_raised_and_resolve_when_they_move(synced, settings):
     exception.refresh_from_db()
     assert late.status == ExceptionStatus.RESOLVED
     assert exception.status == ExceptionStatus.RESOLVED
+
+
+def test_an_order_fulfilled_outside_the_desk_is_never_stuck_waiting_for_dispatch(synced, settings):
+    posted = Order.objects.filter(erp_status=OrderErpStatus.POSTED, state="processing").first()
+    now = timezone.now()
+    # Shipped by Magento before go-live (here: only in part, so Magento says "processing"),
+    # posted to the ERP for the books days ago, and no ERP shipment will ever come.
+    Order.objects.filter(pk=posted.pk).update(
+        fulfilled_outside=True, erp_posted_at=now - timedelta(days=3)
+    )
+    check_order_stuck(now=now)
+    assert not DeskException.objects.filter(
+        kind=ExceptionKind.ORDER_STUCK, subject=posted.increment_id
+    ).exists()
 
 
 def test_a_penny_tax_gap_is_a_variance_named_as_rounding(synced):
