@@ -61,15 +61,12 @@ def check_order_stuck(*, now: datetime) -> int:
                 erp_status=OrderErpStatus.POSTED,
                 erp_posted_at__lt=undispatched_before,
                 shipped=False,
+                # Fulfilled outside the desk (history): in the ERP for the books, not to ship.
+                fulfilled_outside=False,
             )
         )
-        # Complete in Magento means shipped there already; cancelled orders never ship; an
-        # order fulfilled outside the desk (history) is in the ERP for the books, not to ship.
-        .exclude(
-            Q(state__in=DEAD_STATES)
-            | Q(erp_status=OrderErpStatus.POSTED, state="complete")
-            | Q(fulfilled_outside=True)
-        )
+        # Complete in Magento means shipped there already; cancelled orders never ship.
+        .exclude(Q(state__in=DEAD_STATES) | Q(erp_status=OrderErpStatus.POSTED, state="complete"))
     )
     stuck_ids = set()
     for order in stuck:
