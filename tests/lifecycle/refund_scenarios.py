@@ -3,23 +3,23 @@ reach an ERP, parcels the warehouse dispatched, refunds made in Magento's admin.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 from integration.connectors.erp import ErpAdapter
 from integration.flows.orders_in import orders_in_run
 from integration.flows.orders_out import orders_out_run
 from integration.models import Order, OrderErpStatus
+from sandbox.magento.app import sandbox_state
 from sandbox.magento.testing import bearer_headers, sandbox_client
-from tests.sync.conftest import NOW, magento_for
-
-LATER = NOW + timedelta(minutes=5)
+from tests.sync.conftest import magento_for
 
 
 def pull(app) -> None:
-    """Orders in, up to a little after the sandbox's clock (its refunds happen at NOW)."""
+    """Orders in, up to a little after the sandbox's clock (its refunds happen at its now)."""
+    later = sandbox_state(app).now().replace(tzinfo=UTC) + timedelta(minutes=5)
     with magento_for(app) as magento:
-        orders_in_run(magento=magento, now=LATER)
+        orders_in_run(magento=magento, now=later)
 
 
 def store_to_erp(app, erp: ErpAdapter) -> list[Order]:

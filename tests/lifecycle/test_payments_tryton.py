@@ -25,11 +25,11 @@ erp_server = pytest.fixture(scope="module")(own_tryton)
 
 
 def test_a_days_payments_are_recorded_once_against_the_erp_invoices_which_are_then_paid(
-    magento_app, carrier_mappings, erp_server
+    magento_today, carrier_mappings, erp_server
 ):
-    seed_app(magento_app, orders=30, days=6, seed=3, shares=Shares(refunds=0))
+    seed_app(magento_today, orders=30, days=6, seed=3, shares=Shares(refunds=0))
     with adapter_for(erp_server) as erp:
-        posted = store_to_erp(magento_app, erp)
+        posted = store_to_erp(magento_today, erp)
         day = posted[0].magento_created_at.astimezone(UTC).date()
         # Every order of that (UTC) day in the ERP, the history posted for the books included.
         of_the_day = [

@@ -37,33 +37,33 @@ def return_sales(erp, reference):
 
 
 def test_a_partial_refund_is_one_tryton_credit_note_and_the_returned_unit_reaches_magento(
-    magento_app, carrier_mappings, erp_server
+    magento_today, carrier_mappings, erp_server
 ):
-    seed_app(magento_app, orders=30, days=10, seed=11, shares=Shares(refunds=0))
+    seed_app(magento_today, orders=30, days=10, seed=11, shares=Shares(refunds=0))
     with adapter_for(erp_server) as erp:
-        posted = store_to_erp(magento_app, erp)
+        posted = store_to_erp(magento_today, erp)
         assert posted
         with erp_server.rest(warehouse=True) as warehouse:
             ship(warehouse, 100, log=lambda message: None)
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             assert shipments_run(magento=magento, erp=erp).posted
-        pull(magento_app)
+        pull(magento_today)
         order = next(
             o
             for o in posted
             if o.shipments.filter(dispatched_at__isnull=False).exists()
-            and goods_lines(magento_order(magento_app, o))
+            and goods_lines(magento_order(magento_today, o))
             # more than the one unit refunded: a partial refund
-            and sum(i["qty_ordered"] for i in goods_lines(magento_order(magento_app, o))) > 1
+            and sum(i["qty_ordered"] for i in goods_lines(magento_order(magento_today, o))) > 1
         )
-        payload = magento_order(magento_app, order)
+        payload = magento_order(magento_today, order)
         sku = goods_lines(payload)[0]["sku"]
         # The stock flow has told Magento the ERP's figure for the SKU before the refund.
         before = erp.availability([sku])[sku]
         StockLevel.objects.create(sku=sku, erp_code=sku, erp_available=before, magento_told=before)
-        memo = magento_refund(magento_app, order, one_unit_back(payload))
+        memo = magento_refund(magento_today, order, one_unit_back(payload))
 
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             run = refunds_run(magento=magento, erp=erp)
         assert (run.status, run.posted) == (RunStatus.SUCCEEDED, 1), run.error
         row = CreditMemo.objects.get(entity_id=memo["entity_id"])
@@ -87,10 +87,10 @@ def test_a_partial_refund_is_one_tryton_credit_note_and_the_returned_unit_reache
             in (refunded.details[0])
         )
 
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             assert refunds_run(magento=magento, erp=erp).posted == 0
         CreditMemo.objects.filter(pk=row.pk).update(erp_status=CreditMemoErpStatus.NEW)
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             assert refunds_run(magento=magento, erp=erp).posted == 0  # found, not made again
         assert len(return_sales(erp, row.refund_key)) == 1
 
@@ -101,7 +101,7 @@ def test_a_partial_refund_is_one_tryton_credit_note_and_the_returned_unit_reache
             (received,) = receive_returns(warehouse, 10, log=lambda message: None)
         assert received.lines == ((sku, 1.0),)
         assert erp.availability([sku])[sku] == before + 1
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             stocked = stock_run(magento=magento, erp=erp, sleep=lambda s: None)
             assert stocked.status == RunStatus.SUCCEEDED, stocked.error
             (item,) = magento.source_items([sku])

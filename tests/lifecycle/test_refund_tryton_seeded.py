@@ -17,14 +17,14 @@ erp_server = pytest.fixture(scope="module")(own_tryton)
 
 
 def test_every_seeded_refund_is_one_posted_tryton_credit_note_of_its_amount(
-    magento_app, carrier_mappings, erp_server
+    magento_today, carrier_mappings, erp_server
 ):
-    report = seed_app(magento_app, orders=60, days=20, seed=1)
+    report = seed_app(magento_today, orders=60, days=20, seed=1)
     cases = {k: v for k, v in report.causes.items() if k.startswith("refund_")}
     assert len(cases) == 5
     with adapter_for(erp_server) as erp:
-        store_to_erp(magento_app, erp)
-        with magento_for(magento_app) as magento:
+        store_to_erp(magento_today, erp)
+        with magento_for(magento_today) as magento:
             run = refunds_run(magento=magento, erp=erp)
         assert run.status == RunStatus.SUCCEEDED, run.error
         memos = list(CreditMemo.objects.select_related("order"))
@@ -35,5 +35,5 @@ def test_every_seeded_refund_is_one_posted_tryton_credit_note_of_its_amount(
             assert note.posted and note.number.startswith("CRN")
             lines = memo.lines.count() + bool(memo.shipping_amount) + 1
             assert abs(note.total_amount - memo.grand_total) <= Decimal("0.01") * lines
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             assert refunds_run(magento=magento, erp=erp).posted == 0

@@ -49,17 +49,17 @@ def tell_magento(app, erp):
 
 
 def test_an_order_shipped_in_two_erp_shipments_is_two_magento_shipments_adding_up_to_it(
-    magento_app, carrier_mappings, erp_server
+    magento_today, carrier_mappings, erp_server
 ):
-    seed_app(magento_app, orders=30, days=10, seed=5, shares=Shares(refunds=0))
+    seed_app(magento_today, orders=30, days=10, seed=5, shares=Shares(refunds=0))
     with adapter_for(erp_server) as erp:
-        posted = store_to_erp(magento_app, erp)
-        several = [o for o in posted if units(magento_order(magento_app, o)) >= 2]
+        posted = store_to_erp(magento_today, erp)
+        several = [o for o in posted if units(magento_order(magento_today, o)) >= 2]
         assert several
         with erp_server.rest(warehouse=True) as warehouse:
             first = ship(warehouse, 100, part=True, log=lambda message: None)
         assert first and all(d.held_back for d in first)
-        tell_magento(magento_app, erp)
+        tell_magento(magento_today, erp)
         # The flow records the rest too: it waits in a second ERP shipment, not yet dispatched.
         split = [
             o
@@ -70,10 +70,10 @@ def test_an_order_shipped_in_two_erp_shipments_is_two_magento_shipments_adding_u
         assert split
         order = split[0]
         (parcel,) = order.shipments.filter(dispatched_at__isnull=False)
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             (told,) = magento.shipments_for_order(order.entity_id)
         # Only what left in the first parcel: Magento still has the rest to ship.
-        payload = magento_order(magento_app, order)
+        payload = magento_order(magento_today, order)
         assert sum(shipped_per_item([told]).values()) < units(payload)
         assert payload["state"] == "processing"
         assert [t["track_number"] for t in told["tracks"]] == [parcel.tracking_number]
@@ -84,12 +84,12 @@ def test_an_order_shipped_in_two_erp_shipments_is_two_magento_shipments_adding_u
 
         with erp_server.rest(warehouse=True) as warehouse:
             ship(warehouse, 100, log=lambda message: None)
-        tell_magento(magento_app, erp)
-        tell_magento(magento_app, erp)  # a rerun tells nothing twice
+        tell_magento(magento_today, erp)
+        tell_magento(magento_today, erp)  # a rerun tells nothing twice
         parcels = list(Shipment.objects.filter(order=order).order_by("pk"))
         assert len(parcels) == 2
         assert len({p.tracking_number for p in parcels}) == 2
-        with magento_for(magento_app) as magento:
+        with magento_for(magento_today) as magento:
             both = magento.shipments_for_order(order.entity_id)
         assert sorted(str(s["entity_id"]) for s in both) == sorted(
             p.magento_shipment_id for p in parcels
@@ -97,7 +97,7 @@ def test_an_order_shipped_in_two_erp_shipments_is_two_magento_shipments_adding_u
         assert {t["track_number"] for s in both for t in s["tracks"]} == {
             p.tracking_number for p in parcels
         }
-        payload = magento_order(magento_app, order)
+        payload = magento_order(magento_today, order)
         ordered = {
             i["item_id"]: float(i["qty_ordered"])
             for i in payload["items"]
