@@ -233,3 +233,20 @@ def test_the_order_page_shows_the_history_sentence_to_cx(client_as):
     assert "Shipped by Magento on 12 Oct 2026, tracking <a href=" in body
     assert 'data-testid="tracking-link"' in body and "&lt;b&gt;TT9&lt;/b&gt;</a> (RM)." in body
     assert "<b>TT9</b>" not in body
+
+
+def test_the_order_page_links_an_edited_order_and_its_replacement_both_ways(client):
+    from tests.factories import UserFactory
+
+    original = make_order(
+        "000000231", state="canceled", status="canceled", erp_status="cancelled",
+        entity_id=9231, relation_child_id=9232, magento_updated_at=UPDATED,
+    )  # fmt: skip
+    make_order("000000231-1", entity_id=9232, relation_parent_id=original.entity_id)
+    client.force_login(UserFactory(username="cx-relatives", roles=["cx"]))
+    html = client.get(reverse("cx:order_detail", args=["000000231"])).content.decode()
+    child_url = reverse("cx:order_detail", args=["000000231-1"])
+    assert f'<a href="{child_url}">Replaced by #000000231-1' in html
+    html = client.get(child_url).content.decode()
+    parent_url = reverse("cx:order_detail", args=["000000231"])
+    assert f'<a href="{parent_url}">This order replaces #000000231' in html
