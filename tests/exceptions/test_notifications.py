@@ -8,8 +8,8 @@ from django.core import mail
 from django.utils import timezone
 
 from exceptions_app import notifications, services
-from exceptions_app.models import DeskException, Notification, TeamContact
 from exceptions_app.delivery import notification_deliver
+from exceptions_app.models import DeskException, Notification, TeamContact
 from exceptions_app.notifications import WebhookError, notifications_send_digests
 from exceptions_app.tasks import exceptions_escalate_overdue
 from tests.factories import DeskExceptionFactory, UserFactory
