@@ -172,8 +172,15 @@ def _told_timing(step: PathStep, facts: PathFacts, now: datetime) -> StepTiming:
     )
 
 
+def _shipped_by_magento(step: PathStep, facts: PathFacts) -> StepTiming:
+    """History: Magento shipped it before the desk went live; no desk time limit applies."""
+    return StepTiming(facts.order.magento_shipped_at, "Magento", "")
+
+
 def step_timing(step: PathStep, facts: PathFacts, *, now: datetime) -> StepTiming:
     """The timing of one step; a step this module does not know gets its source only."""
+    if step.key in ("warehouse", "told") and facts.order.fulfilled_outside:
+        return _shipped_by_magento(step, facts)
     if step.key == "magento":
         return _timing("magento", at=facts.order.magento_created_at)
     if step.key in ("desk", "erp"):

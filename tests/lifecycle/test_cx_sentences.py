@@ -56,6 +56,12 @@ def test_history_says_when_magento_shipped_it_and_with_which_tracking():
     assert [t.number for t in path.tracking] == ["TT123456785GB"]
     assert "Royal Mail" in path.tracking[0].site
     assert phrase("000000201") == "Shipped by Magento on 12 Oct 2026"
+    # Shipped by Magento itself: its time and source are Magento's, and no warehouse or
+    # "tell Magento" time limit of the desk applies (so nothing can read as late).
+    timing = {t.step.key: t.timing for t in path.timed_steps}
+    for key in ("warehouse", "told"):
+        assert (timing[key].at, timing[key].source, timing[key].sla) == (SHIPPED, "Magento", "")
+        assert not timing[key].late
 
 
 def test_history_not_posted_and_history_refunded_before_shipping():
