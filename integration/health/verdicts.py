@@ -53,6 +53,8 @@ class FlowVerdict:
     flow: str
     label: str
     reasons: list[Reason] = field(default_factory=list)
+    # Records waiting within the flow's limit, in words ("" when none wait): green, but said.
+    waiting: str = ""
 
     @property
     def level(self) -> Level:
@@ -61,6 +63,8 @@ class FlowVerdict:
     @property
     def sentence(self) -> str:
         if not self.reasons:
+            if self.waiting:
+                return f"{self.label}: running on time; {self.waiting}."
             return f"{self.label}: running on time, nothing waiting."
         return f"{self.label}: " + "; ".join(r.text for r in self.reasons) + "."
 
@@ -247,7 +251,14 @@ def flow_verdict(
     if lag_reason is not None:
         reasons.insert(0, lag_reason)
     reasons += _signal_reasons(flow, signals, now)
-    return FlowVerdict(flow=flow, label=label, reasons=reasons)
+    waiting = ""
+    if lag_reason is None and flow in LAG_THINGS and lag.waiting and lag.seconds is not None:
+        limit = duration_words(policy.lag_sla.total_seconds())
+        waiting = (
+            f"{counted(lag.waiting, LAG_THINGS[flow])} waiting, the oldest "
+            f"{duration_words(lag.seconds)}, within its {limit} limit"
+        )
+    return FlowVerdict(flow=flow, label=label, reasons=reasons, waiting=waiting)
 
 
 @dataclass(frozen=True)
@@ -268,5 +279,9 @@ def overall_verdict(verdicts: list[FlowVerdict], unreachable: list[str]) -> Over
     if unreachable:
         parts.append(f"not answering now: {', '.join(unreachable)}")
     if not parts:
+        if any(v.waiting for v in verdicts):
+            return Overall(
+                level, "Every flow is running on time; nothing waits beyond its limit.", []
+            )
         return Overall(level, "Every flow is running on time and nothing is waiting.", [])
     return Overall(level, "; ".join(parts).capitalize() + ".", attention)

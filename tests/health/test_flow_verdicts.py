@@ -26,6 +26,20 @@ def test_every_flow_running_on_time_with_nothing_waiting_is_green():
     assert page.overall.sentence == "Every flow is running on time and nothing is waiting."
 
 
+def test_orders_waiting_within_their_limit_are_green_but_said_not_hidden():
+    fresh_runs()
+    for _ in range(3):
+        OrderFactory()  # paid a moment ago: waiting, within the 30 minutes
+    row = _row(Flow.ORDERS_OUT)
+    assert row.verdict.level.css == "green"
+    sentence = row.verdict.sentence
+    assert sentence.startswith("Orders out: running on time; 3 paid orders waiting, the oldest ")
+    assert sentence.endswith("within its 30 min limit.") and "nothing waiting" not in sentence
+    assert health_page().overall.sentence == (
+        "Every flow is running on time; nothing waits beyond its limit."
+    )
+
+
 def test_orders_out_names_the_waiting_orders_and_how_long_the_erp_has_answered_503():
     fresh_runs(ago=timedelta(minutes=20))
     long_ago = timezone.now() - timedelta(hours=2)

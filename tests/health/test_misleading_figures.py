@@ -62,7 +62,7 @@ def test_a_finance_run_whose_payments_all_failed_says_why_and_counts_as_failed(c
 
 
 class RefusingErp(FakeErp):
-    def invoices_for_references(self, references):
+    def invoices_for_references(self, references, *, include_draft=False):
         from integration.connectors.erp import ErpInvoice
 
         return [
