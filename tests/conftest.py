@@ -2,6 +2,7 @@ import pytest
 
 from accounts.roles import ROLES
 from sandbox.erp.testing import tryton_server  # noqa: F401 - a real trytond, session-scoped
+from tests.browser_fixtures import browser, page, screenshot  # noqa: F401 - one browser for all
 from tests.factories import UserFactory
 
 

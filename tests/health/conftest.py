@@ -2,7 +2,6 @@ import pytest
 from django.core.cache import cache
 
 from integration.connectors.backoff import breakers
-from tests.browser.conftest import browser, page, screenshot  # noqa: F401 - Playwright fixtures
 
 
 @pytest.fixture(autouse=True)

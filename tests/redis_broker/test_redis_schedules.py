@@ -7,7 +7,7 @@ with config.settings, and the Redis lists are read back and their signed package
 
 from django_q.signing import SignedPackage
 
-from config.schedules import SCHEDULES
+from config.schedules import SCHEDULES, STOCK_CLUSTER
 from tests.redis_broker.server import fetch_all
 
 DEFAULT_QUEUE = "django_q:desk:q"
@@ -25,12 +25,16 @@ def test_desk_schedules_works_on_redis_and_each_due_schedule_reaches_its_cluster
     desk.manage("desk_schedules")
     desk.manage("desk_schedules")  # idempotent under Redis too
     rows = fetch_all(desk.database_url, "SELECT name, func, cluster FROM django_q_schedule")
-    assert sorted(rows) == sorted((s.name, s.func, s.cluster) for s in SCHEDULES)
+    # STOCK_CLUSTER in the list is the Q_STOCK_CLUSTER setting, "desk-stock" by default.
+    clusters = {STOCK_CLUSTER: "desk-stock"}
+    assert sorted(rows) == sorted(
+        (s.name, s.func, clusters.get(s.cluster, s.cluster)) for s in SCHEDULES
+    )
 
     # Interval schedules are due at once; daily ones wait for their hour.
     due = [s for s in SCHEDULES if s.schedule_type == "I"]
     due_default = sorted(s.func for s in due if s.cluster is None)
-    due_stock = sorted(s.func for s in due if s.cluster == "desk-stock")
+    due_stock = sorted(s.func for s in due if s.cluster == STOCK_CLUSTER)
     assert due_default and due_stock
 
     desk.python(RUN_SCHEDULER)  # the default cluster's scheduler
@@ -41,7 +45,7 @@ def test_desk_schedules_works_on_redis_and_each_due_schedule_reaches_its_cluster
     assert sorted(task["func"] for task in queued(redis_client, STOCK_QUEUE)) == due_stock
     assert len(queued(redis_client, DEFAULT_QUEUE)) == len(due_default)  # nothing added twice
     names = {task["group"] for task in queued(redis_client, STOCK_QUEUE)}
-    assert names == {s.name for s in due if s.cluster == "desk-stock"}
+    assert names == {s.name for s in due if s.cluster == STOCK_CLUSTER}
 
     # A second pass finds nothing due: next_run moved on when the schedule fired.
     desk.python(RUN_SCHEDULER)

@@ -1,4 +1,5 @@
-"""Playwright driving Debian's chromium (never a downloaded browser)."""
+"""Playwright driving Debian's chromium (never a downloaded browser): one session browser for
+every browser test in the suite (tests/conftest.py imports these fixtures)."""
 
 import os
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
